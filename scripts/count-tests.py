@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Counts gtest test cases in the JUnit XML Bazel keeps for each test target.
+
+Usage: count-tests.py TARGET...   (labels like //core/watch:listener_test)
+Prints one line 'N passed, N failed[, N skipped]'. A target without a
+test.xml (it did not build or run) counts as one failed case.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+
+def xml_path(label):
+    pkg, _, name = label.lstrip("/").partition(":")
+    return os.path.join("bazel-testlogs", pkg, name, "test.xml")
+
+
+def main(labels):
+    passed = failed = skipped = 0
+    for label in labels:
+        path = xml_path(label)
+        try:
+            root = ET.parse(path).getroot()
+        except (OSError, ET.ParseError) as e:
+            print(f"count-tests: {label}: no results ({e})", file=sys.stderr)
+            failed += 1
+            continue
+        cases = root.iter("testcase")
+        found = False
+        for case in cases:
+            found = True
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed += 1
+                print(f"count-tests: FAILED {label} {case.get('classname')}."
+                      f"{case.get('name')}", file=sys.stderr)
+            elif (case.find("skipped") is not None or
+                  case.get("result") == "skipped" or
+                  case.get("status") == "notrun"):
+                skipped += 1
+            else:
+                passed += 1
+        if not found:
+            failed += 1
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,293 @@
+#include "sim/notification_queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "core/base/errno_status.h"
+#include "core/uapi/xe_uapi.h"
+
+namespace xehil::sim {
+namespace {
+
+// Types the (patched) kernel knows; filter entries for others are ignored.
+constexpr uint32_t kKnownWatchTypes = WATCH_TYPE_DRM_XE_NOTIFY + 1;
+
+// 512 notes of up to 127 bytes plus interleaved 8-byte loss records need
+// ~70 KB; the default 64 KiB pipe is too small, and writes that do not fill
+// a page still hold one, so leave generous room.
+constexpr int kPipeSizes[] = {256 * 1024, 128 * 1024};
+
+watch_notification ReadHeader(absl::Span<const uint8_t> record) {
+  watch_notification header;
+  std::memcpy(&header, record.data(), sizeof(header));
+  return header;
+}
+
+std::vector<uint8_t> MetaRecord(uint32_t subtype, uint32_t info) {
+  watch_notification header{};
+  header.type = WATCH_TYPE_META;
+  header.subtype = subtype;
+  header.info = info;
+  std::vector<uint8_t> bytes(sizeof(header));
+  std::memcpy(bytes.data(), &header, sizeof(header));
+  return bytes;
+}
+
+// Writes to a pipe whose reader may be gone without letting SIGPIPE kill the
+// process: the signal is blocked for this thread and, if this write raised
+// it, consumed before the old mask returns. Returns write()'s result/errno.
+ssize_t WriteNoSigpipe(int fd, const uint8_t* data, size_t size, int* err) {
+  sigset_t sigpipe;
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  // A SIGPIPE already pending belongs to someone else; leave it alone.
+  const bool was_pending =
+      sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+  sigset_t old_mask;
+  const bool masked = pthread_sigmask(SIG_BLOCK, &sigpipe, &old_mask) == 0;
+  ssize_t n;
+  do {
+    n = ::write(fd, data, size);
+  } while (n < 0 && errno == EINTR);
+  *err = n < 0 ? errno : 0;
+  if (masked) {
+    if (*err == EPIPE && !was_pending) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&sigpipe, nullptr, &zero) < 0 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
+NotificationQueue::Create() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(-errno, "pipe2");
+  NotificationPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+
+  UniqueFd write_end(::fcntl(pipe.write_end.get(), F_DUPFD_CLOEXEC, 0));
+  if (!write_end.valid()) return ErrnoToStatus(-errno, "dup pipe write end");
+  // O_NONBLOCK is per open file description, so the user's write end shares
+  // it; nobody but tests writes there, and a full pipe must never block us.
+  const int flags = ::fcntl(write_end.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(write_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return ErrnoToStatus(-errno, "set O_NONBLOCK on pipe write end");
+  }
+  // Refused growth (pipe-user-pages limits) is survivable: a write that
+  // would block then counts as a ring-full drop.
+  for (int size : kPipeSizes) {
+    if (::fcntl(write_end.get(), F_SETPIPE_SZ, size) >= 0) break;
+  }
+
+  struct stat st;
+  if (::fstat(write_end.get(), &st) != 0) {
+    return ErrnoToStatus(-errno, "fstat pipe");
+  }
+  std::shared_ptr<NotificationQueue> queue(new NotificationQueue(
+      std::move(write_end), static_cast<uint64_t>(st.st_ino),
+      static_cast<uint64_t>(st.st_dev)));
+  return std::make_pair(std::move(queue), std::move(pipe));
+}
+
+NotificationQueue::NotificationQueue(UniqueFd write_end, uint64_t inode,
+                                     uint64_t device)
+    : write_end_(std::move(write_end)), inode_(inode), device_(device) {}
+
+NotificationQueue::~NotificationQueue() = default;
+
+int NotificationQueue::SetSize(unsigned long notes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capacity_ != 0) return -EBUSY;
+  if (notes < 1 || notes > XEHIL_WATCH_QUEUE_MAX_NOTES) return -EINVAL;
+  constexpr unsigned long kPage = XEHIL_WATCH_QUEUE_NOTES_PER_PAGE;
+  capacity_ = static_cast<uint32_t>((notes + kPage - 1) / kPage * kPage);
+  return 0;
+}
+
+int NotificationQueue::SetFilter(const watch_notification_filter* filter) {
+  if (filter == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    filter_.reset();
+    return 0;
+  }
+  if (filter->__reserved != 0 || filter->nr_filters == 0 ||
+      filter->nr_filters > XEHIL_WATCH_FILTER_MAX) {
+    return -EINVAL;
+  }
+  std::vector<watch_notification_type_filter> effective;
+  for (uint32_t i = 0; i < filter->nr_filters; ++i) {
+    const watch_notification_type_filter& entry = filter->filters[i];
+    // Validated even when the type is unknown, as the kernel does.
+    if ((entry.info_filter & ~entry.info_mask) != 0 ||
+        (entry.info_mask & WATCH_INFO_LENGTH) != 0) {
+      return -EINVAL;
+    }
+    if (entry.type >= kKnownWatchTypes) continue;
+    effective.push_back(entry);
+  }
+  // Even with no known entry left the filter is set: it rejects all but meta.
+  std::lock_guard<std::mutex> lock(mu_);
+  filter_ = std::move(effective);
+  return 0;
+}
+
+bool NotificationQueue::Post(absl::Span<const uint8_t> record,
+                             uint8_t watch_id) {
+  if (record.size() < XEHIL_WATCH_RECORD_MIN ||
+      record.size() > XEHIL_WATCH_RECORD_MAX) {
+    return false;
+  }
+  watch_notification header = ReadHeader(record);
+  if ((header.info & WATCH_INFO_LENGTH) != record.size()) return false;
+  // Like the kernel, the watch's id replaces whatever id bits were there.
+  header.info = (header.info & ~WATCH_INFO_ID) |
+                (static_cast<uint32_t>(watch_id) << WATCH_INFO_ID__SHIFT);
+  std::vector<uint8_t> bytes(record.begin(), record.end());
+  std::memcpy(bytes.data(), &header, sizeof(header));
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (header.type != WATCH_TYPE_META &&
+      !PassesFilterLocked(header.type, header.subtype, header.info)) {
+    ++stats_.filtered;
+    return false;
+  }
+  return QueueLocked(bytes);
+}
+
+bool NotificationQueue::PostRemoval(uint8_t watch_id) {
+  const std::vector<uint8_t> bytes =
+      MetaRecord(WATCH_META_REMOVAL_NOTIFICATION,
+                 sizeof(watch_notification) |
+                     (static_cast<uint32_t>(watch_id) << WATCH_INFO_ID__SHIFT));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!QueueLocked(bytes)) return false;
+  ++stats_.removals;
+  return true;
+}
+
+bool NotificationQueue::QueueLocked(absl::Span<const uint8_t> bytes) {
+  if (!write_end_.valid()) {
+    ++stats_.write_failed;
+    return false;
+  }
+  if (capacity_ == 0) {
+    ++stats_.dropped_unsized;
+    return false;
+  }
+  ReclaimConsumedLocked();
+  if (notes_in_use_ >= capacity_) {
+    DropFullLocked();
+    return false;
+  }
+  switch (WriteLocked(bytes, /*counts=*/true)) {
+    case WriteResult::kWritten:
+      ++notes_in_use_;
+      ++stats_.posted;
+      loss_pending_ = false;
+      return true;
+    case WriteResult::kWouldBlock:
+      DropFullLocked();
+      return false;
+    case WriteResult::kFailed:
+      ++stats_.write_failed;
+      return false;
+  }
+  return false;
+}
+
+void NotificationQueue::DropFullLocked() {
+  ++stats_.dropped_full;
+  // One loss record per run of drops, right behind the last queued record,
+  // which is where the kernel's read() would insert it.
+  if (loss_pending_) return;
+  const std::vector<uint8_t> loss =
+      MetaRecord(WATCH_META_LOSS_NOTIFICATION, sizeof(watch_notification));
+  if (WriteLocked(loss, /*counts=*/false) == WriteResult::kWritten) {
+    loss_pending_ = true;
+    ++stats_.loss_records;
+  }
+}
+
+void NotificationQueue::ReclaimConsumedLocked() {
+  if (in_flight_.empty() || !write_end_.valid()) return;
+  int queued = 0;
+  if (::ioctl(write_end_.get(), FIONREAD, &queued) != 0 || queued < 0) return;
+  const uint64_t unread = bytes_written_ - bytes_reclaimed_;
+  // Bytes the user wrote through its own write end only make this smaller.
+  if (static_cast<uint64_t>(queued) >= unread) return;
+  const uint64_t consumed = bytes_written_ - static_cast<uint64_t>(queued);
+  // A partly read record still holds its note.
+  while (!in_flight_.empty() &&
+         bytes_reclaimed_ + in_flight_.front().length <= consumed) {
+    bytes_reclaimed_ += in_flight_.front().length;
+    if (in_flight_.front().counts) --notes_in_use_;
+    in_flight_.pop_front();
+  }
+}
+
+bool NotificationQueue::PassesFilterLocked(uint32_t type, uint32_t subtype,
+                                           uint32_t info) const {
+  if (!filter_.has_value()) return true;
+  if (subtype >= 32) return false;  // only subtype_filter[0] is consulted
+  for (const watch_notification_type_filter& entry : *filter_) {
+    if (entry.type == type && (entry.subtype_filter[0] >> subtype & 1u) != 0 &&
+        (info & entry.info_mask) == entry.info_filter) {
+      return true;
+    }
+  }
+  return false;
+}
+
+NotificationQueue::WriteResult NotificationQueue::WriteLocked(
+    absl::Span<const uint8_t> bytes, bool counts) {
+  int err = 0;
+  const ssize_t n =
+      WriteNoSigpipe(write_end_.get(), bytes.data(), bytes.size(), &err);
+  if (n < 0) {
+    return err == EAGAIN ? WriteResult::kWouldBlock : WriteResult::kFailed;
+  }
+  // Records are at most 127 bytes, below PIPE_BUF, so a pipe write is all or
+  // nothing; should a short write ever happen, keep the byte count right.
+  bytes_written_ += static_cast<uint64_t>(n);
+  const bool whole = static_cast<size_t>(n) == bytes.size();
+  in_flight_.push_back(InFlight{static_cast<uint32_t>(n), counts && whole});
+  return whole ? WriteResult::kWritten : WriteResult::kFailed;
+}
+
+bool NotificationQueue::Refers(int fd) const {
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+  return static_cast<uint64_t>(st.st_ino) == inode_ &&
+         static_cast<uint64_t>(st.st_dev) == device_;
+}
+
+uint32_t NotificationQueue::capacity_notes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return capacity_;
+}
+
+void NotificationQueue::CloseWriteEnd() {
+  std::lock_guard<std::mutex> lock(mu_);
+  write_end_.reset();
+}
+
+NotificationQueue::Stats NotificationQueue::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace xehil::sim

@@ -1,0 +1,137 @@
+// sim::NotificationQueue: the kernel side of one notification pipe, carried
+// over an ordinary pipe. Userspace cannot write records into a real
+// notification pipe (EXDEV), so the simulator writes byte-identical records
+// into a plain pipe and enforces the kernel's semantics itself:
+//  - ring size set once, in notes (1..512, else -EINVAL; a second call
+//    -EBUSY), rounded up to whole pages of 32 notes; every record is dropped
+//    until the size is set;
+//  - each record takes one note until the reader has consumed it (measured
+//    with FIONREAD on the pipe), whatever its length;
+//  - a filter (IOC_WATCH_QUEUE_SET_FILTER rules) applies to all but meta
+//    records (removal, loss), which bypass it;
+//  - when the ring is full the record is dropped and exactly one 8-byte loss
+//    record follows the last record queued before the drop; drops in a row
+//    collapse into one loss record;
+//  - the watch id is put into info bits 8..15 at post time (replacing what
+//    was there, as the kernel does).
+//
+// Thread-safe: posts come from the simulator's worker and ioctl callers.
+//
+//   auto created = NotificationQueue::Create();
+//   auto& [queue, pipe] = *created;
+//   queue->SetSize(32);
+//   queue->Post(vm_err_bytes, /*watch_id=*/1);   // reader sees it on
+//   pipe.read_end
+#ifndef XEHIL_SIM_NOTIFICATION_QUEUE_H_
+#define XEHIL_SIM_NOTIFICATION_QUEUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/backend/kernel_backend.h"
+#include "core/base/unique_fd.h"
+#include "core/uapi/watch_uapi.h"
+
+namespace xehil::sim {
+
+class NotificationQueue {
+ public:
+  struct Stats {
+    uint64_t posted = 0;        // records written to the pipe (loss excluded)
+    uint64_t dropped_full = 0;  // dropped because the ring was full
+    uint64_t dropped_unsized = 0;  // dropped because SET_SIZE was never called
+    uint64_t filtered = 0;         // rejected by the filter
+    uint64_t loss_records = 0;     // loss records written
+    uint64_t removals = 0;         // removal records written
+    // Lost to the pipe itself: write end closed, reader gone, write error.
+    uint64_t write_failed = 0;
+  };
+
+  // Makes the pipe. The returned NotificationPipe is the user's (both ends);
+  // the queue keeps its own duplicate of the write end until
+  // CloseWriteEnd() or destruction.
+  static absl::StatusOr<
+      std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
+  Create();
+
+  ~NotificationQueue();
+  NotificationQueue(const NotificationQueue&) = delete;
+  NotificationQueue& operator=(const NotificationQueue&) = delete;
+
+  // IOC_WATCH_QUEUE_SET_SIZE: 0, -EINVAL (0 or > 512 notes) or -EBUSY.
+  int SetSize(unsigned long notes);
+
+  // IOC_WATCH_QUEUE_SET_FILTER: `filter` as the ioctl receives it (header plus
+  // nr_filters entries), or nullptr to remove filtering. 0 or -EINVAL.
+  int SetFilter(const watch_notification_filter* filter);
+
+  // Posts one record. `record` starts with a watch_notification whose length
+  // bits equal record.size() (8..127, else false and nothing is written);
+  // `watch_id` goes into info bits 8..15 before filtering. Returns true if
+  // the record was queued (false: invalid, filtered, unsized, ring full, or
+  // pipe gone).
+  bool Post(absl::Span<const uint8_t> record, uint8_t watch_id);
+
+  // Posts the 8-byte removal record for `watch_id` (bypasses the filter).
+  bool PostRemoval(uint8_t watch_id);
+
+  // True if `fd` (either end) refers to this queue's pipe.
+  bool Refers(int fd) const;
+
+  // Capacity in records once sized (0 before).
+  uint32_t capacity_notes() const;
+
+  // Drops the simulator's write end: with no user write end left, the reader
+  // then sees EOF once the pipe is drained.
+  void CloseWriteEnd();
+
+  Stats stats() const;
+
+ private:
+  NotificationQueue(UniqueFd write_end, uint64_t inode, uint64_t device);
+  // Records the reader has consumed since the last call stop counting
+  // against the ring. Requires mu_.
+  void ReclaimConsumedLocked();
+  bool PassesFilterLocked(uint32_t type, uint32_t subtype, uint32_t info) const;
+  // Queues one record (id and filter already applied) against the ring:
+  // unsized and full-ring drops, loss record, stats. Requires mu_.
+  bool QueueLocked(absl::Span<const uint8_t> bytes);
+  // Counts a ring-full drop and writes the loss record for the first drop
+  // since the last queued record. Requires mu_.
+  void DropFullLocked();
+  enum class WriteResult { kWritten, kWouldBlock, kFailed };
+  // Writes one record without raising SIGPIPE and tracks it in in_flight_
+  // (`counts`: it takes a note). Requires mu_.
+  WriteResult WriteLocked(absl::Span<const uint8_t> bytes, bool counts);
+
+  mutable std::mutex mu_;
+  UniqueFd write_end_;
+  const uint64_t inode_;
+  const uint64_t device_;
+  uint32_t capacity_ = 0;  // notes; 0 until SetSize
+  std::optional<std::vector<watch_notification_type_filter>> filter_;
+  // Lengths of records in the pipe not yet fully consumed, oldest first;
+  // `counts` is false for loss records, which take no note.
+  struct InFlight {
+    uint32_t length;
+    bool counts;
+  };
+  std::deque<InFlight> in_flight_;
+  uint32_t notes_in_use_ = 0;
+  uint64_t bytes_written_ = 0;
+  uint64_t bytes_reclaimed_ = 0;
+  bool loss_pending_ = false;  // a loss record follows the last queued record
+  Stats stats_;
+};
+
+}  // namespace xehil::sim
+
+#endif  // XEHIL_SIM_NOTIFICATION_QUEUE_H_

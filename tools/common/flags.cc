@@ -1,0 +1,100 @@
+#include "tools/common/flags.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace xehil {
+namespace {
+
+bool IsBoolFlag(const absl::CommandLineFlag& flag) {
+  return flag.IsOfType<bool>();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
+                                                    const char* const* argv) {
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i) positional.emplace_back(argv[i]);
+      break;
+    }
+    if (arg == "-h" || arg == "--help" || arg == "-help" ||
+        arg == "--helpfull") {
+      return absl::FailedPreconditionError("help");
+    }
+    if (!absl::StartsWith(arg, "-") || arg == "-") {
+      positional.emplace_back(arg);
+      continue;
+    }
+    arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
+    absl::string_view name = arg;
+    absl::string_view value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    bool negated = false;
+    if (flag == nullptr && absl::StartsWith(name, "no")) {
+      flag = absl::FindCommandLineFlag(name.substr(2));
+      negated = flag != nullptr && IsBoolFlag(*flag);
+      if (!negated) flag = nullptr;
+    }
+    if (flag == nullptr || flag->IsRetired()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name));
+    }
+    std::string text;
+    if (negated) {
+      if (has_value) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " takes no value"));
+      }
+      text = "false";
+    } else if (has_value) {
+      text = std::string(value);
+    } else if (IsBoolFlag(*flag)) {
+      text = "true";
+    } else if (i + 1 < argc) {
+      text = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " needs a value"));
+    }
+    std::string error;
+    if (!flag->ParseFrom(text, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag->Name(), "=", text, ": ", error));
+    }
+  }
+  return positional;
+}
+
+void UsageError(absl::string_view message, absl::string_view usage) {
+  std::fprintf(stderr, "xehil: %.*s\n\n%.*s", static_cast<int>(message.size()),
+               message.data(), static_cast<int>(usage.size()), usage.data());
+  std::exit(kExitUsage);
+}
+
+std::vector<std::string> ParseFlagsOrExit(int argc, const char* const* argv,
+                                          absl::string_view usage) {
+  absl::StatusOr<std::vector<std::string>> args = ParseFlags(argc, argv);
+  if (args.ok()) return *std::move(args);
+  if (args.status().code() == absl::StatusCode::kFailedPrecondition) {
+    std::fwrite(usage.data(), 1, usage.size(), stdout);
+    std::exit(0);
+  }
+  UsageError(args.status().message(), usage);
+}
+
+}  // namespace xehil

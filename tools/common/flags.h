@@ -1,0 +1,42 @@
+// Command-line parsing for xehil's binaries on top of Abseil flags, with the
+// conventions our users expect: `--help` prints the usage and exits 0; an
+// unknown flag or a bad value prints what is wrong plus the usage and exits 2
+// (absl::ParseCommandLine would exit 1, which scripts read as a failure of
+// the job rather than of the invocation).
+//
+//   int main(int argc, char** argv) {
+//     std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+//     ...
+#ifndef XEHIL_TOOLS_COMMON_FLAGS_H_
+#define XEHIL_TOOLS_COMMON_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace xehil {
+
+// Exit code for a usage error (bad flag, bad value, missing argument).
+inline constexpr int kExitUsage = 2;
+
+// Sets every `--name=value`, `--name value`, `--bool_flag`, `--nobool_flag`
+// in argv[1..] on the registered Abseil flags and returns the positional
+// arguments in order; everything after a bare `--` is positional. `-h`,
+// `--help` and `help` as a flag yield FailedPrecondition("help") so the
+// caller can print usage. Unknown flags and bad values: InvalidArgument.
+absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
+                                                    const char* const* argv);
+
+// ParseFlags, printing `usage` and exiting 0 for --help or 2 on error.
+std::vector<std::string> ParseFlagsOrExit(int argc, const char* const* argv,
+                                          absl::string_view usage);
+
+// Prints "<program>: <message>" and the usage to stderr, exits kExitUsage.
+[[noreturn]] void UsageError(absl::string_view message,
+                             absl::string_view usage);
+
+}  // namespace xehil
+
+#endif  // XEHIL_TOOLS_COMMON_FLAGS_H_
