@@ -1,0 +1,215 @@
+#include "core/watch/listener.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+#include <utility>
+
+#include "absl/types/span.h"
+#include "core/base/errno_status.h"
+
+namespace xehil {
+namespace {
+
+// The listener whose thread is running this code, so Stop() called from the
+// callback signals instead of joining its own thread.
+thread_local const Listener* current_listener = nullptr;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(NotificationPipe pipe,
+                                                          Callback callback,
+                                                          Options options) {
+  if (!pipe.read_end.valid()) {
+    return absl::InvalidArgumentError("Listener: invalid pipe read end");
+  }
+  if (!callback) {
+    return absl::InvalidArgumentError("Listener: empty callback");
+  }
+  if (options.read_size < kMinReadSize) {
+    return absl::InvalidArgumentError(
+        "Listener: read_size must be at least 4096 bytes");
+  }
+  UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_fd.valid()) return ErrnoToStatus(errno, "Listener: eventfd");
+
+  std::unique_ptr<Listener> listener(new Listener(
+      std::move(pipe), std::move(stop_fd), std::move(callback), options));
+  try {
+    std::lock_guard<std::mutex> lock(listener->stop_mu_);
+    listener->thread_ = std::thread(&Listener::Run, listener.get());
+  } catch (const std::system_error& e) {
+    return ErrnoToStatus(e.code().value(), "Listener: starting thread");
+  }
+  return listener;
+}
+
+Listener::Listener(NotificationPipe pipe, UniqueFd stop_fd, Callback callback,
+                   Options options)
+    : pipe_(std::move(pipe)),
+      stop_fd_(std::move(stop_fd)),
+      callback_(std::move(callback)),
+      options_(options) {}
+
+Listener::~Listener() { Stop(); }
+
+void Listener::Stop() {
+  stop_requested_.store(true, std::memory_order_relaxed);
+  if (current_listener == this) {
+    // On our own thread: the fd stays open until someone joins us.
+    const uint64_t one = 1;
+    (void)!::write(stop_fd_.get(), &one, sizeof(one));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (thread_.joinable()) {
+    // EAGAIN (counter saturated) still leaves the eventfd readable.
+    const uint64_t one = 1;
+    (void)!::write(stop_fd_.get(), &one, sizeof(one));
+    thread_.join();
+  }
+  pipe_.read_end.reset();
+  pipe_.write_end.reset();
+  stop_fd_.reset();
+}
+
+void Listener::Run() {
+  current_listener = this;
+  std::vector<uint8_t> buffer(options_.read_size);
+  std::vector<WatchEvent> events;
+  while (true) {
+    pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0},
+                     {pipe_.read_end.get(), POLLIN, 0}};
+    // No timeout: the thread sleeps until there is data, EOF or a stop.
+    int rc = ::poll(fds, 2, -1);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      End(EndReason::kError, ErrnoToStatus(errno, "Listener: poll"));
+      return;
+    }
+    if (fds[0].revents != 0 || stop_requested_.load()) {
+      End(EndReason::kStopped, absl::OkStatus());
+      return;
+    }
+    if ((fds[1].revents & POLLNVAL) != 0) {
+      End(EndReason::kError,
+          ErrnoToStatus(EBADF, "Listener: poll on notification pipe"));
+      return;
+    }
+    if (fds[1].revents == 0) continue;
+    // POLLHUP with data still queued also reports POLLIN; reading until read()
+    // returns 0 drains it before the stream ends.
+    absl::Status error;
+    EndReason reason = ReadAndDeliver(&buffer, &events, &error);
+    if (reason != EndReason::kRunning) {
+      End(reason, std::move(error));
+      return;
+    }
+  }
+}
+
+Listener::EndReason Listener::ReadAndDeliver(std::vector<uint8_t>* buffer,
+                                             std::vector<WatchEvent>* events,
+                                             absl::Status* error) {
+  ssize_t n;
+  do {
+    n = ::read(pipe_.read_end.get(), buffer->data(), buffer->size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    // Someone else made the read end non-blocking and drained it first.
+    if (errno == EAGAIN) return EndReason::kRunning;
+    *error = ErrnoToStatus(errno, "Listener: read from notification pipe");
+    return EndReason::kError;
+  }
+
+  events->clear();
+  if (n > 0) {
+    if (options_.on_read) {
+      options_.on_read(
+          absl::MakeConstSpan(buffer->data(), static_cast<size_t>(n)));
+    }
+    decoder_.Feed(absl::MakeConstSpan(buffer->data(), static_cast<size_t>(n)),
+                  events);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.reads;
+    stats_.bytes += static_cast<uint64_t>(n);
+    const RecordDecoder::Stats d = decoder_.stats();
+    stats_.records = d.records;
+    stats_.malformed = d.malformed;
+    // A record cut short by EOF can never complete.
+    if (n == 0 && decoder_.carried() > 0) ++stats_.malformed;
+  }
+  if (n == 0) return EndReason::kEof;
+
+  for (const WatchEvent& event : *events) {
+    if (stop_requested_.load(std::memory_order_relaxed)) {
+      return EndReason::kStopped;
+    }
+    CountEvent(event);
+    callback_(event);
+    if (options_.end_on_removal && std::holds_alternative<Removed>(event)) {
+      return EndReason::kRemoved;
+    }
+  }
+  return EndReason::kRunning;
+}
+
+void Listener::CountEvent(const WatchEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (std::holds_alternative<VmError>(event)) {
+    ++stats_.vm_errors;
+  } else if (std::holds_alternative<Removed>(event)) {
+    ++stats_.removals;
+  } else if (std::holds_alternative<Lost>(event)) {
+    ++stats_.losses;
+  } else {
+    ++stats_.unknowns;
+  }
+}
+
+void Listener::End(EndReason reason, absl::Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  end_reason_ = reason;
+  end_status_ = std::move(status);
+  ended_cv_.notify_all();
+}
+
+bool Listener::WaitForEnd(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto ended = [this] { return end_reason_ != EndReason::kRunning; };
+  // Beyond a year, wait_for's deadline arithmetic could overflow.
+  if (timeout > absl::Hours(24 * 365)) {
+    ended_cv_.wait(lock, ended);
+    return true;
+  }
+  if (timeout < absl::ZeroDuration()) timeout = absl::ZeroDuration();
+  return ended_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ended);
+}
+
+void Listener::WaitForEnd() {
+  std::unique_lock<std::mutex> lock(mu_);
+  ended_cv_.wait(lock, [this] { return end_reason_ != EndReason::kRunning; });
+}
+
+Listener::EndReason Listener::end_reason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return end_reason_;
+}
+
+absl::Status Listener::end_status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return end_status_;
+}
+
+Listener::Stats Listener::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace xehil
