@@ -1,0 +1,99 @@
+// The state a sim::Device keeps per DRM file: BOs, VMs and their mappings,
+// exec queues and watches. Plain data, guarded by the Device's mutex; only
+// the Device and its tests look inside.
+#ifndef XEHIL_SIM_DEVICE_STATE_H_
+#define XEHIL_SIM_DEVICE_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "core/uapi/xe_uapi.h"
+#include "sim/fault_script.h"
+#include "sim/notification_queue.h"
+
+namespace xehil::sim {
+
+enum class VmState {
+  kHealthy,  // bound and running (a rebind may be queued)
+  kPaused,   // restartable VM waiting in error for VM_RESTART
+  kBanned,   // killed by a failed rebind; can only be destroyed
+};
+
+namespace internal {
+
+struct Bo {
+  uint64_t size = 0;
+  uint32_t placement = 0;
+  uint32_t flags = 0;
+  uint32_t private_vm = 0;  // VM this BO is private to; 0 if shareable
+  uint32_t handle = 0;      // GEM handle; 0 once closed (mappings keep it)
+  std::map<uint32_t, uint32_t> vm_refs;  // vm id -> mappings of it there
+  std::optional<uint16_t> resident;      // region instance; none if evicted
+};
+
+struct Mapping {
+  uint64_t object = 0;  // File::objects key; 0 for a userptr mapping
+  uint64_t offset = 0;  // into the BO (or the userptr address)
+  uint64_t range = 0;
+};
+
+struct Vm {
+  uint64_t serial = 0;  // device-unique: VM ids are reused, serials are not
+  uint32_t flags = 0;
+  VmState state = VmState::kHealthy;
+  int error = 0;  // last rebind error while paused or banned
+  bool rebind_pending = false;
+  std::map<uint64_t, Mapping> mappings;  // by GPU address
+  std::set<uint32_t> exec_queues;
+
+  bool preempt_fence_mode() const {
+    return (flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
+           !(flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE);
+  }
+  bool restartable() const { return flags & DRM_XE_VM_CREATE_FLAG_RESTARTABLE; }
+};
+
+struct ExecQueue {
+  uint32_t vm_id = 0;
+  drm_xe_engine_class_instance engine{};
+};
+
+struct Watch {
+  std::shared_ptr<NotificationQueue> queue;
+  uint8_t watch_id = 0;
+};
+
+struct File {
+  FileId id = 0;
+  // BOs by object id; a BO outlives its handle while it is mapped.
+  std::map<uint64_t, Bo> objects;
+  std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
+  uint64_t next_object = 1;
+  std::map<uint32_t, Vm> vms;
+  std::map<uint32_t, ExecQueue> exec_queues;
+  std::vector<Watch> watches;
+  // Pipes opened through this file; the device's registry only holds weak
+  // references, so a pipe lives while its opener or a watch holds it.
+  std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
+};
+
+// The lowest id >= 1 not used as a key, as the kernel's xarray/idr hand out
+// VM, exec-queue and GEM ids.
+template <typename Map>
+uint32_t LowestFreeId(const Map& map) {
+  uint32_t id = 1;
+  for (const auto& entry : map) {
+    if (entry.first > id) break;
+    if (entry.first == id) ++id;
+  }
+  return id;
+}
+
+}  // namespace internal
+}  // namespace xehil::sim
+
+#endif  // XEHIL_SIM_DEVICE_STATE_H_

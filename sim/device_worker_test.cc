@@ -1,0 +1,102 @@
+// The rebind worker under concurrency: file release and VM destruction while
+// it is busy, and restarts racing pressure from several threads.
+#include <cerrno>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/device.h"
+#include "sim/sim_backend.h"
+#include "sim/sim_test_util.h"
+
+namespace xehil::sim {
+namespace {
+
+using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+
+class Worker : public SimFileTest {};
+
+TEST_F(Worker, ReleasingAFileWhileTheWorkerIsBusyWithItIsSafe) {
+  WorkerGate gate;
+  device_->SetRebindHookForTesting([&](FileId, uint32_t) { gate.Enter(); });
+  std::unique_ptr<SimBackend> doomed = device_->Open();
+  uint32_t vm = 0, bo = 0, other_vm = 0;
+  ASSERT_EQ(VmWithBo(*doomed, kRestartable, 8 * kMiB, kVram, &vm, &bo), 0);
+  ASSERT_EQ(VmCreate(*doomed, kRestartable, &other_vm), 0);
+  ASSERT_TRUE(device_->FailNextRebinds(doomed->file_id(), vm, 1, -ENOSPC).ok());
+  ASSERT_TRUE(device_->TriggerRebind(doomed->file_id(), vm).ok());
+  ASSERT_TRUE(device_->TriggerRebind(doomed->file_id(), other_vm).ok());
+  gate.WaitEntered();  // the worker holds vm's rebind, other_vm's is queued
+  doomed.reset();
+  gate.Open();
+  device_->WaitIdle();
+  DeviceCounters counters = device_->counters();
+  EXPECT_EQ(counters.rebinds, 0u) << "the file's rebinds were dropped";
+  EXPECT_EQ(counters.vms_paused, 0u);
+  EXPECT_EQ(device_->Regions()[1].used, 0u);
+  device_->SetRebindHookForTesting(nullptr);
+}
+
+TEST_F(Worker, DestroyingAVmWithAQueuedRebindIsSafe) {
+  WorkerGate gate;
+  device_->SetRebindHookForTesting([&](FileId, uint32_t) { gate.Enter(); });
+  uint32_t first = 0, second = 0;
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &first), 0);
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &second), 0);
+  ASSERT_TRUE(device_->TriggerRebind(file_->file_id(), first).ok());
+  ASSERT_TRUE(device_->TriggerRebind(file_->file_id(), second).ok());
+  gate.WaitEntered();
+  EXPECT_EQ(VmDestroy(*file_, first), 0);
+  EXPECT_EQ(VmDestroy(*file_, second), 0);
+  uint32_t reused = 0;
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &reused), 0);
+  ASSERT_EQ(reused, first)
+      << "the id is reused; the stale rebind must not hit it";
+  gate.Open();
+  device_->WaitIdle();
+  EXPECT_EQ(device_->counters().rebinds, 0u);
+  EXPECT_FALSE(device_->GetVm(file_->file_id(), reused)->rebind_pending);
+  device_->SetRebindHookForTesting(nullptr);
+}
+
+TEST(RebindConcurrency, RestartsAndPressureFromManyThreadsStayConsistent) {
+  std::shared_ptr<Device> device = Device::Create(TinyProfile());
+  constexpr int kFiles = 4;
+  std::vector<std::unique_ptr<SimBackend>> files;
+  std::vector<uint32_t> vms(kFiles);
+  for (int i = 0; i < kFiles; ++i) {
+    files.push_back(device->Open());
+    uint32_t bo = 0;
+    ASSERT_EQ(VmWithBo(*files[i], kRestartable, 2 * kMiB, kVram, &vms[i], &bo),
+              0);
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kFiles; ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 50; ++round) {
+        int rc = Restart(*files[i], vms[i]);
+        EXPECT_TRUE(rc == 0 || rc == -EALREADY) << rc;
+      }
+    });
+  }
+  for (int round = 0; round < 50; ++round) {
+    ASSERT_TRUE(device->InjectPressure(1, 16 * kMiB).ok());
+    ASSERT_TRUE(device->ReleasePressure(1, 16 * kMiB).ok());
+  }
+  for (std::thread& thread : threads) thread.join();
+  device->WaitIdle();
+  for (int i = 0; i < kFiles; ++i) {
+    VmState state = device->GetVm(files[i]->file_id(), vms[i])->state;
+    if (state == VmState::kPaused) {
+      ASSERT_EQ(Restart(*files[i], vms[i]), 0);
+    }
+    EXPECT_EQ(device->GetVm(files[i]->file_id(), vms[i])->state,
+              VmState::kHealthy);
+  }
+  files.clear();
+  EXPECT_EQ(device->Regions()[1].used, 0u);
+}
+
+}  // namespace
+}  // namespace xehil::sim

@@ -1,0 +1,113 @@
+// Test helpers for the simulator: raw-ioctl shorthands that return 0 or
+// -errno (so tests assert exact errnos), pipe readers that never block, a
+// fixture with one file watching one pipe, and a gate that holds the rebind
+// worker busy.
+//
+//   class Restart : public SimFileTest {};
+//   TEST_F(Restart, Works) {
+//     uint32_t vm = 0;
+//     ASSERT_EQ(VmCreate(*file_, kRestartable, &vm), 0);
+//     FailRebind(vm, -ENOSPC);
+//     EXPECT_EQ(NextVmError(vm), -ENOSPC);
+//   }
+#ifndef XEHIL_SIM_SIM_TEST_UTIL_H_
+#define XEHIL_SIM_SIM_TEST_UTIL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/backend/kernel_backend.h"
+#include "core/uapi/xe_uapi.h"
+#include "gtest/gtest.h"
+#include "sim/device.h"
+#include "sim/sim_backend.h"
+
+namespace xehil::sim::testing {
+
+inline constexpr uint32_t kLr = DRM_XE_VM_CREATE_FLAG_LR_MODE;
+inline constexpr uint32_t kRestartable =
+    DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_RESTARTABLE;
+inline constexpr uint32_t kSysmem = 1u << 0;  // placement bit of instance 0
+inline constexpr uint32_t kVram = 1u << 1;    // placement bit of instance 1
+
+int VmCreate(KernelBackend& backend, uint32_t flags, uint32_t* vm_id);
+int VmDestroy(KernelBackend& backend, uint32_t vm_id);
+// GEM_CREATE with WC caching (valid for every placement).
+int GemCreate(KernelBackend& backend, uint64_t size, uint32_t placement,
+              uint32_t* handle, uint32_t vm_id = 0);
+int GemClose(KernelBackend& backend, uint32_t handle);
+// VM_BIND of one MAP of [offset, offset + range) of `bo` at `addr`.
+int BindBo(KernelBackend& backend, uint32_t vm_id, uint32_t bo, uint64_t offset,
+           uint64_t addr, uint64_t range);
+int Unbind(KernelBackend& backend, uint32_t vm_id, uint64_t addr,
+           uint64_t range);
+int ExecQueueCreate(KernelBackend& backend, uint32_t vm_id, uint32_t* id,
+                    drm_xe_engine_class_instance engine = {});
+int ExecQueueDestroy(KernelBackend& backend, uint32_t id);
+int Restart(KernelBackend& backend, uint32_t vm_id, uint64_t timestamp_ns = 0);
+int Watch(KernelBackend& backend, int fd, uint32_t watch_id);
+
+// An LR VM (flags) with one BO of `size` in `placement`, bound at 1 MiB.
+// Returns 0 or the first failing ioctl's -errno.
+int VmWithBo(KernelBackend& backend, uint32_t flags, uint64_t size,
+             uint32_t placement, uint32_t* vm_id, uint32_t* bo);
+
+// Everything queued in the pipe right now (FIONREAD), read without blocking.
+std::vector<uint8_t> ReadAvailable(int fd);
+
+// A VM_ERR record as the pipe carries it, decoded field by field.
+struct VmErrFields {
+  uint32_t type = 0;
+  uint32_t subtype = 0;
+  uint32_t info = 0;
+  uint32_t vm_id = 0;
+  int32_t error = 0;
+  uint64_t timestamp_ns = 0;
+};
+VmErrFields DecodeVmErr(const uint8_t* bytes);
+
+uint64_t MonotonicNowNs();
+
+// A small discrete device (64 MiB system memory, 16 MiB VRAM with 4 KiB
+// pages, one render engine, page faults supported): pressure in MiB.
+DeviceProfile TinyProfile();
+
+// One DRM file on a fresh device, with a notification pipe watched as id 1.
+class SimFileTest : public ::testing::Test {
+ protected:
+  explicit SimFileTest(DeviceProfile profile = TinyProfile());
+  void SetUp() override;
+
+  VmState StateOf(uint32_t vm);
+  // Reads exactly one VM_ERR record for `vm` from pipe_; returns its errno
+  // (a test failure and 0 if the pipe does not hold exactly one record).
+  int NextVmError(uint32_t vm);
+  // Scripts one rebind failure, triggers the rebind and waits for the worker.
+  void FailRebind(uint32_t vm, int error);
+
+  std::shared_ptr<Device> device_;
+  std::unique_ptr<SimBackend> file_;
+  NotificationPipe pipe_;
+};
+
+// Holds the rebind worker inside Device's testing hook until opened:
+//   device->SetRebindHookForTesting([&](FileId, uint32_t) { gate.Enter(); });
+class WorkerGate {
+ public:
+  void Enter();        // on the worker: signal entry, block until Open()
+  void WaitEntered();  // on the test thread
+  void Open();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool open_ = false;
+};
+
+}  // namespace xehil::sim::testing
+
+#endif  // XEHIL_SIM_SIM_TEST_UTIL_H_
