@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Counts gtest test cases in the JUnit XML Bazel keeps for each test target.
 
-Usage: count-tests.py TARGET...   (labels like //core/watch:listener_test)
+Usage: count-tests.py TESTLOGS_DIR TARGET...
+  (TESTLOGS_DIR from `bazel info bazel-testlogs`; labels like
+  //core/watch:listener_test)
 Prints one line 'N passed, N failed[, N skipped]'. A target without a
 test.xml (it did not build or run) counts as one failed case.
 """
@@ -10,15 +12,15 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def xml_path(label):
+def xml_path(testlogs, label):
     pkg, _, name = label.lstrip("/").partition(":")
-    return os.path.join("bazel-testlogs", pkg, name, "test.xml")
+    return os.path.join(testlogs, pkg, name, "test.xml")
 
 
-def main(labels):
+def main(testlogs, labels):
     passed = failed = skipped = 0
     for label in labels:
-        path = xml_path(label)
+        path = xml_path(testlogs, label)
         try:
             root = ET.parse(path).getroot()
         except (OSError, ET.ParseError) as e:
@@ -41,6 +43,9 @@ def main(labels):
                 passed += 1
         if not found:
             failed += 1
+    if not labels:
+        print("count-tests: no test targets were selected", file=sys.stderr)
+        failed += 1
     line = f"{passed} passed, {failed} failed"
     if skipped:
         line += f", {skipped} skipped"
@@ -49,4 +54,6 @@ def main(labels):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

@@ -13,6 +13,7 @@ bazel_rc=$?
 # run by their own config.
 mapfile -t targets < <(bazel query --noshow_progress \
   'tests(//...) except attr(tags, "requires-xe|manual", tests(//...))' 2>/dev/null)
-python3 scripts/count-tests.py "${targets[@]}"
+testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
+python3 scripts/count-tests.py "$testlogs" "${targets[@]}"
 count_rc=$?
 [ $bazel_rc -eq 0 ] && [ $count_rc -eq 0 ]
