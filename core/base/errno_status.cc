@@ -24,10 +24,10 @@ std::string ErrnoName(int err) {
 
 std::string DescribeErrno(int err) {
   err = std::abs(err);
-  return absl::StrCat("-", ErrnoName(err), " (", strerrordesc_np(err) != nullptr
-                                                     ? strerrordesc_np(err)
-                                                     : "unknown error",
-                      ")");
+  return absl::StrCat(
+      "-", ErrnoName(err), " (",
+      strerrordesc_np(err) != nullptr ? strerrordesc_np(err) : "unknown error",
+      ")");
 }
 
 absl::StatusCode ErrnoToCode(int err) {

@@ -37,16 +37,17 @@ int StatusErrno(const absl::Status& status);
 }  // namespace xehil
 
 // Propagation helpers (Debian's Abseil predates absl's own macros).
-#define XEHIL_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::absl::Status xehil_status_ = (expr);          \
-    if (!xehil_status_.ok()) return xehil_status_;  \
+#define XEHIL_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status xehil_status_ = (expr);         \
+    if (!xehil_status_.ok()) return xehil_status_; \
   } while (0)
 
 #define XEHIL_CONCAT_INNER_(a, b) a##b
 #define XEHIL_CONCAT_(a, b) XEHIL_CONCAT_INNER_(a, b)
-#define XEHIL_ASSIGN_OR_RETURN(lhs, expr) \
-  XEHIL_ASSIGN_OR_RETURN_IMPL_(XEHIL_CONCAT_(xehil_statusor_, __LINE__), lhs, expr)
+#define XEHIL_ASSIGN_OR_RETURN(lhs, expr)                                     \
+  XEHIL_ASSIGN_OR_RETURN_IMPL_(XEHIL_CONCAT_(xehil_statusor_, __LINE__), lhs, \
+                               expr)
 #define XEHIL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \

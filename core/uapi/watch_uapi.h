@@ -17,7 +17,8 @@
 
 #ifndef O_NOTIFICATION_PIPE
 /* pipe2() flag selecting a notification pipe; shares its value with O_EXCL. */
-#define O_NOTIFICATION_PIPE 0200 /* O_EXCL on every Linux architecture xe runs on */
+#define O_NOTIFICATION_PIPE \
+  0200 /* O_EXCL on every Linux architecture xe runs on */
 #endif
 
 /* Sets the ring size in notes (1..512), once. */

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "drm.h"
 #include "core/uapi/watch_uapi.h"
+#include "drm.h"
 
 #if defined(__cplusplus)
 extern "C" {
@@ -28,8 +28,8 @@ extern "C" {
 #define DRM_XE_VM_BIND 0x05
 #define DRM_XE_EXEC_QUEUE_CREATE 0x06
 #define DRM_XE_EXEC_QUEUE_DESTROY 0x07
-#define DRM_XE_VM_RESTART 0x10    /* proposed */
-#define DRM_XE_WATCH_QUEUE 0x11   /* proposed */
+#define DRM_XE_VM_RESTART 0x10  /* proposed */
+#define DRM_XE_WATCH_QUEUE 0x11 /* proposed */
 
 /* ---- Device query ------------------------------------------------------ */
 struct drm_xe_device_query {
@@ -105,7 +105,7 @@ struct drm_xe_gem_create {
   __u64 size;
   __u32 placement; /* bitmask of drm_xe_mem_region.instance */
   __u32 flags;
-  __u32 vm_id; /* non-zero: private to that VM */
+  __u32 vm_id;  /* non-zero: private to that VM */
   __u32 handle; /* out */
   __u16 cpu_caching;
   __u16 pad[3];
@@ -170,8 +170,8 @@ struct drm_xe_vm_bind {
   __u32 pad;
   __u32 num_binds;
   union {
-    struct drm_xe_vm_bind_op bind;   /* num_binds == 1 */
-    __u64 vector_of_binds;           /* num_binds > 1: user pointer */
+    struct drm_xe_vm_bind_op bind; /* num_binds == 1 */
+    __u64 vector_of_binds;         /* num_binds > 1: user pointer */
   };
   __u32 pad2;
   __u32 num_syncs;
@@ -179,7 +179,8 @@ struct drm_xe_vm_bind {
   __u64 reserved[2];
 };
 
-/* ---- Exec queues ----------------------------------------------------------- */
+/* ---- Exec queues -----------------------------------------------------------
+ */
 struct drm_xe_exec_queue_create {
   __u64 extensions;
   __u16 width;
@@ -197,7 +198,8 @@ struct drm_xe_exec_queue_destroy {
   __u64 reserved[2];
 };
 
-/* ---- Proposed: VM restart -------------------------------------------------- */
+/* ---- Proposed: VM restart --------------------------------------------------
+ */
 /* Re-runs the VM's preempt-rebind worker synchronously. EAGAIN: retry.
  * Non-retriable failures are reported by a new VM_ERR record. */
 struct drm_xe_vm_restart {
@@ -207,7 +209,8 @@ struct drm_xe_vm_restart {
   __u64 reserved;
 };
 
-/* ---- Proposed: watch queue ------------------------------------------------- */
+/* ---- Proposed: watch queue -------------------------------------------------
+ */
 /* Subscribes notification pipe `fd` to this DRM file's events. */
 struct drm_xe_watch_queue {
   __u32 fd;
@@ -229,7 +232,8 @@ struct drm_xe_watch_notification_vm_err {
   __u64 timestamp_ns; /* CLOCK_MONOTONIC at detection */
 };
 
-/* ---- Ioctl requests -------------------------------------------------------- */
+/* ---- Ioctl requests --------------------------------------------------------
+ */
 #define DRM_IOCTL_XE_DEVICE_QUERY \
   DRM_IOWR(DRM_COMMAND_BASE + DRM_XE_DEVICE_QUERY, struct drm_xe_device_query)
 #define DRM_IOCTL_XE_GEM_CREATE \
@@ -240,7 +244,7 @@ struct drm_xe_watch_notification_vm_err {
   DRM_IOW(DRM_COMMAND_BASE + DRM_XE_VM_DESTROY, struct drm_xe_vm_destroy)
 #define DRM_IOCTL_XE_VM_BIND \
   DRM_IOW(DRM_COMMAND_BASE + DRM_XE_VM_BIND, struct drm_xe_vm_bind)
-#define DRM_IOCTL_XE_EXEC_QUEUE_CREATE                   \
+#define DRM_IOCTL_XE_EXEC_QUEUE_CREATE                  \
   DRM_IOWR(DRM_COMMAND_BASE + DRM_XE_EXEC_QUEUE_CREATE, \
            struct drm_xe_exec_queue_create)
 #define DRM_IOCTL_XE_EXEC_QUEUE_DESTROY                 \
@@ -255,7 +259,8 @@ struct drm_xe_watch_notification_vm_err {
 } /* extern "C" */
 #endif
 
-/* ---- Layout pins ----------------------------------------------------------- */
+/* ---- Layout pins -----------------------------------------------------------
+ */
 #if defined(__cplusplus)
 #define XEHIL_UAPI_ASSERT(cond, msg) static_assert(cond, msg)
 #else

@@ -51,8 +51,7 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
       if (!negated) flag = nullptr;
     }
     if (flag == nullptr || flag->IsRetired()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
     std::string text;
     if (negated) {

@@ -5,7 +5,8 @@
 // the job rather than of the invocation).
 //
 //   int main(int argc, char** argv) {
-//     std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+//     std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv,
+//     kUsage);
 //     ...
 #ifndef XEHIL_TOOLS_COMMON_FLAGS_H_
 #define XEHIL_TOOLS_COMMON_FLAGS_H_
