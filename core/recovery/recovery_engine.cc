@@ -1,0 +1,245 @@
+// RecoveryEngine's machinery: lifecycle, queue, worker loop, waiting, stats.
+// What it does with each event and restart is in recovery_engine_events.cc.
+#include "core/recovery/recovery_engine.h"
+
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
+#include "core/recovery/default_policy.h"
+#include "core/recovery/recovery_engine_internal.h"
+
+namespace xehil {
+
+using recovery_internal::IsPending;
+using recovery_internal::MonotonicNowNs;
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
+
+// The engine's side of RecoveryContext, handed to every policy call.
+class RecoveryEngine::Context : public RecoveryContext {
+ public:
+  explicit Context(RecoveryEngine& engine) : engine_(engine) {}
+
+  XeDevice& device() override { return engine_.device_; }
+
+  bool WaitFor(std::chrono::nanoseconds duration) override {
+    std::unique_lock<std::mutex> lock(engine_.mu_);
+    engine_.stop_cv_.wait_for(lock, duration, [this] { return engine_.stop_; });
+    return !engine_.stop_;
+  }
+
+  bool stopping() const override {
+    std::lock_guard<std::mutex> lock(engine_.mu_);
+    return engine_.stop_;
+  }
+
+ private:
+  RecoveryEngine& engine_;
+};
+
+absl::StatusOr<std::unique_ptr<RecoveryEngine>> RecoveryEngine::Start(
+    XeDevice& device, std::unique_ptr<RecoveryPolicy> policy, Options options) {
+  if (policy == nullptr) policy = std::make_unique<DefaultRecoveryPolicy>();
+  std::unique_ptr<RecoveryEngine> engine(
+      new RecoveryEngine(device, std::move(policy), options));
+  try {
+    engine->worker_ = std::thread([e = engine.get()] { e->Run(); });
+  } catch (const std::system_error& error) {
+    return ErrnoToStatus(-error.code().value(),
+                         "starting the recovery engine's worker thread");
+  }
+  return engine;
+}
+
+RecoveryEngine::RecoveryEngine(XeDevice& device,
+                               std::unique_ptr<RecoveryPolicy> policy,
+                               Options options)
+    : device_(device),
+      policy_(std::move(policy)),
+      options_(options),
+      context_(std::make_unique<Context>(*this)) {}
+
+RecoveryEngine::~RecoveryEngine() { Stop(); }
+
+void RecoveryEngine::Post(const WatchEvent& event) {
+  const uint64_t arrival_ns = MonotonicNowNs();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_) {
+    ++counters_.dropped;
+    return;
+  }
+  if (queue_.size() >= options_.max_queued_events) {
+    // Whatever was dropped may have been a VM_ERR: recover as from a loss.
+    ++counters_.dropped;
+    overflowed_ = true;
+  } else {
+    ++counters_.posted;
+    queue_.push_back({event, arrival_ns});
+  }
+  work_cv_.notify_one();
+}
+
+void RecoveryEngine::Stop() {
+  std::lock_guard<std::mutex> join_lock(join_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  stop_cv_.notify_all();
+  progress_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void RecoveryEngine::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    // Events first, so duplicates coalesce before the restart they duplicate.
+    if (!queue_.empty() || overflowed_) {
+      std::optional<Queued> queued;
+      if (!queue_.empty()) {
+        queued = std::move(queue_.front());
+        queue_.pop_front();
+      } else {
+        overflowed_ = false;
+      }
+      busy_ = true;
+      lock.unlock();
+      if (queued.has_value()) {
+        HandleEvent(*queued);
+      } else {
+        HandleLost();
+      }
+      lock.lock();
+      busy_ = false;
+      if (queued.has_value()) ++counters_.processed;
+      progress_cv_.notify_all();
+      continue;
+    }
+    // Then the restart due first, if any.
+    const Clock::time_point now = Clock::now();
+    const Vm* next = nullptr;
+    for (const auto& [id, vm] : vms_) {
+      if (IsPending(vm.status.state) &&
+          (next == nullptr || vm.due < next->due)) {
+        next = &vm;
+      }
+    }
+    if (next != nullptr && next->due <= now) {
+      const uint32_t vm_id = next->status.vm_id;
+      busy_ = true;
+      lock.unlock();
+      RunRestart(vm_id);
+      lock.lock();
+      busy_ = false;
+      progress_cv_.notify_all();
+      continue;
+    }
+    if (next != nullptr) {
+      work_cv_.wait_until(lock, next->due);
+    } else {
+      work_cv_.wait(lock);
+    }
+  }
+}
+
+void RecoveryEngine::ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay) {
+  if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
+  vm.status.state =
+      delay.count() > 0 ? VmState::kBackingOff : VmState::kPending;
+  vm.status.delay = delay;
+  vm.due = Clock::now() + delay;
+}
+
+void RecoveryEngine::SettleLocked(Vm& vm, VmState state, std::string reason) {
+  vm.status.state = state;
+  vm.status.reason = std::move(reason);
+  vm.status.reconcile = false;
+  vm.settled_ns = MonotonicNowNs();
+}
+
+void RecoveryEngine::ReportLocked(uint32_t vm_id, int32_t error,
+                                  std::string what) {
+  ++counters_.reported;
+  reports_.push_back({vm_id, error, std::move(what), MonotonicNowNs()});
+  while (reports_.size() > options_.max_reports) reports_.pop_front();
+}
+
+bool RecoveryEngine::QuiescentLocked() const {
+  if (!queue_.empty() || overflowed_ || busy_) return false;
+  for (const auto& [id, vm] : vms_) {
+    if (IsPending(vm.status.state) || vm.status.state == VmState::kRestarting) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RecoveryEngine::WaitUntilQuiescent(std::chrono::nanoseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  progress_cv_.wait_for(lock, timeout,
+                        [this] { return stop_ || QuiescentLocked(); });
+  return QuiescentLocked() && !stop_;
+}
+
+bool RecoveryEngine::WaitFor(const std::function<bool(const Stats&)>& predicate,
+                             std::chrono::nanoseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  progress_cv_.wait_for(lock, timeout,
+                        [&] { return stop_ || predicate(StatsLocked()); });
+  return predicate(StatsLocked());
+}
+
+RecoveryEngine::Stats RecoveryEngine::StatsLocked() const {
+  Stats s = counters_;
+  s.latency = latency_.Summarize();
+  for (const auto& [id, vm] : vms_) s.vms.emplace(id, vm.status);
+  return s;
+}
+
+RecoveryEngine::Stats RecoveryEngine::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return StatsLocked();
+}
+
+std::vector<RecoveryEngine::Report> RecoveryEngine::reports() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {reports_.begin(), reports_.end()};
+}
+
+std::string RecoveryEngine::Stats::ToString() const {
+  std::string out;
+  auto add = [&out](const char* name, uint64_t value) {
+    if (value == 0) return;
+    absl::StrAppend(&out, out.empty() ? "" : " ", name, "=", value);
+  };
+  add("vm_errors", vm_errors);
+  add("coalesced", coalesced);
+  add("restarts", restarts_tried);
+  add("ok", restarts_succeeded);
+  add("failed", restarts_failed);
+  add("benign", restarts_benign);
+  add("eagain", eagain_tries);
+  add("losses", losses);
+  add("reconciles", reconciles);
+  add("removals", removals);
+  add("reported", reported);
+  add("given_up", given_up);
+  add("ignored", ignored);
+  add("dropped", dropped);
+  absl::StrAppend(&out, out.empty() ? "" : " ", "latency: ",
+                  latency.count == 0
+                      ? std::string("n=0")
+                      : absl::StrCat("n=", latency.count,
+                                     " p50=", FormatNanos(latency.p50_ns),
+                                     " p99=", FormatNanos(latency.p99_ns),
+                                     " max=", FormatNanos(latency.max_ns)));
+  return out;
+}
+
+}  // namespace xehil
