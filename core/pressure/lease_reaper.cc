@@ -1,0 +1,92 @@
+#include "core/pressure/lease_reaper.h"
+
+#include <algorithm>
+
+namespace xehil {
+
+LeaseReaper::~LeaseReaper() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+LeaseReaper::Clock::time_point LeaseReaper::DeadlineAfter(
+    absl::Duration after) {
+  // Clamp so that an infinite or huge TTL cannot overflow the time point.
+  const absl::Duration capped =
+      std::min(std::max(after, absl::ZeroDuration()), absl::Hours(24 * 365));
+  return Clock::now() + absl::ToChronoNanoseconds(capped);
+}
+
+LeaseReaper::Id LeaseReaper::Schedule(absl::Duration after,
+                                      std::function<void()> callback) {
+  const Clock::time_point deadline = DeadlineAfter(after);
+  Id id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    id = next_id_++;
+    entries_[id] = Entry{deadline, std::move(callback)};
+    by_deadline_.emplace(deadline, id);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  }
+  cv_.notify_all();
+  return id;
+}
+
+bool LeaseReaper::Reschedule(Id id, absl::Duration after) {
+  const Clock::time_point deadline = DeadlineAfter(after);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return false;
+    by_deadline_.erase({it->second.deadline, id});
+    it->second.deadline = deadline;
+    by_deadline_.emplace(deadline, id);
+  }
+  cv_.notify_all();
+  return true;
+}
+
+bool LeaseReaper::Cancel(Id id) {
+  std::function<void()> dropped;  // destroyed after the lock is released
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  by_deadline_.erase({it->second.deadline, id});
+  dropped = std::move(it->second.callback);
+  entries_.erase(it);
+  return true;
+}
+
+size_t LeaseReaper::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+void LeaseReaper::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (by_deadline_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    const auto [deadline, id] = *by_deadline_.begin();
+    if (Clock::now() < deadline) {
+      cv_.wait_until(lock, deadline);
+      continue;
+    }
+    by_deadline_.erase(by_deadline_.begin());
+    auto it = entries_.find(id);
+    std::function<void()> callback = std::move(it->second.callback);
+    entries_.erase(it);
+    lock.unlock();
+    callback();
+    callback = nullptr;  // its captures go before the lock is retaken
+    lock.lock();
+  }
+}
+
+}  // namespace xehil

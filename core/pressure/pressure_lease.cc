@@ -1,0 +1,127 @@
+#include "core/pressure/pressure_lease.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace xehil {
+
+struct PressureLease::State {
+  explicit State(std::unique_ptr<PressureHolding> h) : holding(std::move(h)) {}
+
+  // The lock is held across holding->Release() so that a concurrent caller
+  // returns only once the memory is really back.
+  absl::Status Release(bool by_expiry) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!released) {
+      status = holding != nullptr ? holding->Release() : absl::OkStatus();
+      holding.reset();
+      released = true;
+      expired = by_expiry;
+      cv.notify_all();
+    }
+    return status;
+  }
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::unique_ptr<PressureHolding> holding;
+  bool released = false;
+  bool expired = false;
+  absl::Status status;
+};
+
+// The callback holds only a weak_ptr: a lease that is gone has released.
+// The status is kept in the state; Release() reports it later.
+std::function<void()> PressureLease::ExpiryCallback(
+    const std::shared_ptr<State>& state) {
+  return [weak = std::weak_ptr<State>(state)] {
+    if (std::shared_ptr<State> s = weak.lock()) {
+      s->Release(/*by_expiry=*/true).IgnoreError();
+    }
+  };
+}
+
+std::unique_ptr<PressureLease> PressureLease::Create(
+    std::string description, uint64_t bytes,
+    std::unique_ptr<PressureHolding> holding, absl::Duration ttl,
+    std::shared_ptr<LeaseReaper> reaper) {
+  auto state = std::make_shared<State>(std::move(holding));
+  std::unique_ptr<PressureLease> lease(new PressureLease(
+      std::move(description), bytes, std::move(state), std::move(reaper)));
+  if (ttl > absl::ZeroDuration()) {
+    // No lock needed: nobody else can see the lease yet.
+    if (lease->reaper_ == nullptr) {
+      lease->reaper_ = std::make_shared<LeaseReaper>();
+    }
+    lease->expiry_ =
+        lease->reaper_->Schedule(ttl, ExpiryCallback(lease->state_));
+  }
+  return lease;
+}
+
+PressureLease::PressureLease(std::string description, uint64_t bytes,
+                             std::shared_ptr<State> state,
+                             std::shared_ptr<LeaseReaper> reaper)
+    : description_(std::move(description)),
+      bytes_(bytes),
+      state_(std::move(state)),
+      reaper_(std::move(reaper)) {}
+
+PressureLease::~PressureLease() { Release().IgnoreError(); }
+
+absl::Status PressureLease::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (expiry_ != 0) reaper_->Cancel(expiry_);
+    expiry_ = 0;
+  }
+  // An expiry already running holds the state and the state's lock; this
+  // waits for it, so the memory is back when Release() returns.
+  return state_->Release(/*by_expiry=*/false);
+}
+
+bool PressureLease::released() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->released;
+}
+
+bool PressureLease::expired() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->expired;
+}
+
+bool PressureLease::WaitReleased(absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(state_->mu);
+  auto done = [this] { return state_->released; };
+  if (timeout >= absl::Hours(24 * 365)) {  // "forever", without overflow
+    state_->cv.wait(lock, done);
+    return true;
+  }
+  return state_->cv.wait_for(lock, absl::ToChronoNanoseconds(timeout), done);
+}
+
+absl::Status PressureLease::Renew(absl::Duration ttl) {
+  if (ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lease TTL must be positive, got ", absl::FormatDuration(ttl)));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (released()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(description_, ": lease already released"));
+  }
+  if (expiry_ != 0) {
+    if (reaper_->Reschedule(expiry_, ttl)) return absl::OkStatus();
+    // The expiry is running or ran: too late to renew.
+    return absl::FailedPreconditionError(
+        absl::StrCat(description_, ": lease already expired"));
+  }
+  if (reaper_ == nullptr) reaper_ = std::make_shared<LeaseReaper>();
+  expiry_ = reaper_->Schedule(ttl, ExpiryCallback(state_));
+  return absl::OkStatus();
+}
+
+}  // namespace xehil
