@@ -36,7 +36,9 @@ int StatusErrno(const absl::Status& status);
 
 }  // namespace xehil
 
-// Propagation helpers (Debian's Abseil predates absl's own macros).
+// Propagation helpers (Debian's Abseil predates absl's own macros). `lhs` is
+// a declaration, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define XEHIL_RETURN_IF_ERROR(expr)                \
   do {                                             \
     ::absl::Status xehil_status_ = (expr);         \
@@ -52,5 +54,6 @@ int StatusErrno(const absl::Status& status);
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // XEHIL_CORE_BASE_ERRNO_STATUS_H_

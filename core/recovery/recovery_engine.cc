@@ -103,7 +103,7 @@ void RecoveryEngine::Run() {
     if (!queue_.empty() || overflowed_) {
       std::optional<Queued> queued;
       if (!queue_.empty()) {
-        queued = std::move(queue_.front());
+        queued = queue_.front();
         queue_.pop_front();
       } else {
         overflowed_ = false;

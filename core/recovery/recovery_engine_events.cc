@@ -209,7 +209,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
     vm.status.reconcile = false;
     snapshot = vm.status;
   }
-  const absl::Status result = outcome.status();
+  const absl::Status& result = outcome.status();
   policy_->AfterRestart(*context_, snapshot, result);
   if (!outcome.ok() && err != -ENOENT && err != -EALREADY) {
     FailRestart(vm_id, result);

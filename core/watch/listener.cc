@@ -37,8 +37,9 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(NotificationPipe pipe,
   UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_fd.valid()) return ErrnoToStatus(errno, "Listener: eventfd");
 
-  std::unique_ptr<Listener> listener(new Listener(
-      std::move(pipe), std::move(stop_fd), std::move(callback), options));
+  std::unique_ptr<Listener> listener(
+      new Listener(std::move(pipe), std::move(stop_fd), std::move(callback),
+                   std::move(options)));
   try {
     std::lock_guard<std::mutex> lock(listener->stop_mu_);
     listener->thread_ = std::thread(&Listener::Run, listener.get());
@@ -53,7 +54,7 @@ Listener::Listener(NotificationPipe pipe, UniqueFd stop_fd, Callback callback,
     : pipe_(std::move(pipe)),
       stop_fd_(std::move(stop_fd)),
       callback_(std::move(callback)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Listener::~Listener() { Stop(); }
 

@@ -58,7 +58,7 @@ class Listener {
 
   struct Options {
     // Bytes per read(); at least kMinReadSize.
-    size_t read_size = 64 * 1024;
+    size_t read_size = size_t{64} * 1024;
     // End the stream after delivering a Removed event.
     bool end_on_removal = true;
     // If set, sees the raw bytes of every read (before decoding), on the
