@@ -23,9 +23,16 @@ def xehil_proto_library(name, srcs, proto_deps = [], deps = [], grpc = False,
         outs += [b + ".grpc.pb.h" for b in bases] + [b + ".grpc.pb.cc" for b in bases]
     dep_protos = [d + "_protos" for d in proto_deps]
     native.filegroup(name = name + "_protos", srcs = srcs + dep_protos)
-    cmd = "protoc --proto_path=. --cpp_out=$(GENDIR)"
+
+    # Inside another workspace (local_repository(name = "xehil", ...)) the
+    # sources are under external/xehil: that is the import root, and the
+    # output root, so the generated code still says "proto/x.pb.h".
+    repo = native.repository_name().lstrip("@")
+    root = "external/" + repo if repo else "."
+    out = "$(GENDIR)/external/" + repo if repo else "$(GENDIR)"
+    cmd = "protoc --proto_path=%s --cpp_out=%s" % (root, out)
     if grpc:
-        cmd += (" --grpc_out=$(GENDIR)" +
+        cmd += (" --grpc_out=%s" % out +
                 " --plugin=protoc-gen-grpc=$$(command -v grpc_cpp_plugin)")
     native.genrule(
         name = name + "_gen",

@@ -92,5 +92,33 @@ TEST_F(Pressure, CreatingABoBeyondVramEvictsLrBosLikeTtm) {
   EXPECT_EQ(GemCreate(*file_, 32 * kMiB, kVram, &too_big), -ENOSPC);
   EXPECT_EQ(GemCreate(*file_, 128 * kMiB, kVram | kSysmem, &too_big), -ENOMEM);
 }
+
+TEST_F(Pressure, BoUnboundFromAPausedVmIsNotPlacedByItsRestart) {
+  // Two BOs private to the VM, 6 MiB each; 16 MiB of pressure evicts both.
+  uint32_t vm = 0, kept = 0, dropped = 0;
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &vm), 0);
+  ASSERT_EQ(GemCreate(*file_, 6 * kMiB, kVram, &kept, vm), 0);
+  ASSERT_EQ(GemCreate(*file_, 6 * kMiB, kVram, &dropped, vm), 0);
+  ASSERT_EQ(BindBo(*file_, vm, kept, 0, 16 * kMiB, 6 * kMiB), 0);
+  ASSERT_EQ(BindBo(*file_, vm, dropped, 0, 32 * kMiB, 6 * kMiB), 0);
+  ASSERT_TRUE(device_->InjectPressure(1, 16 * kMiB).ok());
+  device_->WaitIdle();
+  ASSERT_EQ(NextVmError(vm), -ENOSPC);
+
+  // Room for one BO only: the full working set still fails.
+  ASSERT_TRUE(device_->ReleasePressure(1, 6 * kMiB).ok());
+  EXPECT_EQ(Restart(*file_, vm), 0);
+  EXPECT_EQ(NextVmError(vm), -ENOSPC);
+
+  // Userspace may unbind from a VM in error; the restart then places only
+  // what is still mapped, although the unbound BO stays private to the VM.
+  EXPECT_EQ(Unbind(*file_, vm, 32 * kMiB, 6 * kMiB), 0);
+  EXPECT_EQ(Restart(*file_, vm), 0);
+  EXPECT_EQ(StateOf(vm), VmState::kHealthy);
+  EXPECT_EQ(device_->GetBo(file_->file_id(), kept)->resident, uint16_t{1});
+  EXPECT_FALSE(device_->GetBo(file_->file_id(), dropped)->resident.has_value());
+  EXPECT_EQ(device_->Regions()[1].used, 6 * kMiB);
+  EXPECT_TRUE(ReadAvailable(pipe_.read_end.get()).empty());
+}
 }  // namespace
 }  // namespace xehil::sim

@@ -59,9 +59,12 @@ int Device::RebindLocked(File& file, uint32_t vm_id, bool retry_again) {
     if (scripted != -EAGAIN) ++counters_.rebind_failures;
     return scripted;
   }
-  // Re-place the VM's evicted BOs; a rebind does not evict others.
+  // Re-place the evicted BOs mapped in the VM; a rebind does not evict
+  // others. A BO private to the VM but no longer mapped in it (userspace
+  // unbound it, e.g. to shrink a paused VM) is not part of the rebind, as
+  // the kernel only revalidates BOs with a mapping in the VM.
   for (auto& [object, bo] : file.objects) {
-    if (bo.resident || !UsedBy(bo, vm_id)) continue;
+    if (bo.resident || bo.vm_refs.count(vm_id) == 0) continue;
     uint16_t instance = 0;
     int rc = memory_.Place(bo.placement, bo.size, &instance);
     if (rc != 0) {

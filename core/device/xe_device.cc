@@ -124,6 +124,7 @@ absl::Status XeDevice::DestroyVm(uint32_t vm_id) {
   if (status.ok() || StatusErrno(status) == -ENOENT) {
     std::lock_guard<std::mutex> lock(mu_);
     restartable_vms_.erase(vm_id);
+    bindings_.erase(vm_id);
   }
   return status;
 }
@@ -161,9 +162,13 @@ absl::Status XeDevice::BindBo(uint32_t vm_id, uint32_t bo, uint64_t offset,
   bind.bind.addr = addr;
   bind.bind.range = range;
   bind.bind.op = DRM_XE_VM_BIND_OP_MAP;
-  return Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id, " map bo ", bo,
-              " offset ", Hex(offset), " at ", Hex(addr), " range ",
-              Hex(range));
+  XEHIL_RETURN_IF_ERROR(Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id,
+                             " map bo ", bo, " offset ", Hex(offset), " at ",
+                             Hex(addr), " range ", Hex(range)));
+  std::lock_guard<std::mutex> lock(mu_);
+  CutBindingsLocked(vm_id, addr, range);
+  bindings_[vm_id][addr] = Binding{bo, offset, addr, range};
+  return absl::OkStatus();
 }
 
 absl::Status XeDevice::Unbind(uint32_t vm_id, uint64_t addr, uint64_t range) {
@@ -173,8 +178,35 @@ absl::Status XeDevice::Unbind(uint32_t vm_id, uint64_t addr, uint64_t range) {
   bind.bind.addr = addr;
   bind.bind.range = range;
   bind.bind.op = DRM_XE_VM_BIND_OP_UNMAP;
-  return Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id, " unmap at ",
-              Hex(addr), " range ", Hex(range));
+  XEHIL_RETURN_IF_ERROR(Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id,
+                             " unmap at ", Hex(addr), " range ", Hex(range)));
+  std::lock_guard<std::mutex> lock(mu_);
+  CutBindingsLocked(vm_id, addr, range);
+  return absl::OkStatus();
+}
+
+void XeDevice::CutBindingsLocked(uint32_t vm_id, uint64_t addr,
+                                 uint64_t range) {
+  auto vm = bindings_.find(vm_id);
+  if (vm == bindings_.end() || range == 0) return;
+  const uint64_t end = addr + range;
+  std::map<uint64_t, Binding>& by_addr = vm->second;
+  std::vector<Binding> kept;  // the parts outside [addr, end)
+  for (auto it = by_addr.begin(); it != by_addr.end();) {
+    const Binding b = it->second;
+    const uint64_t b_end = b.addr + b.range;
+    if (b_end <= addr || b.addr >= end) {
+      ++it;
+      continue;
+    }
+    if (b.addr < addr) kept.push_back({b.bo, b.offset, b.addr, addr - b.addr});
+    if (b_end > end) {
+      kept.push_back({b.bo, b.offset + (end - b.addr), end, b_end - end});
+    }
+    it = by_addr.erase(it);
+  }
+  for (const Binding& b : kept) by_addr[b.addr] = b;
+  if (by_addr.empty()) bindings_.erase(vm);
 }
 
 absl::StatusOr<uint32_t> XeDevice::CreateExecQueue(uint32_t vm_id,
@@ -245,6 +277,15 @@ std::vector<uint32_t> XeDevice::RestartableVms() const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::vector<uint32_t>(restartable_vms_.begin(),
                                restartable_vms_.end());
+}
+
+std::vector<Binding> XeDevice::BindingsOf(uint32_t vm_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Binding> out;
+  auto vm = bindings_.find(vm_id);
+  if (vm == bindings_.end()) return out;
+  for (const auto& [addr, binding] : vm->second) out.push_back(binding);
+  return out;
 }
 
 }  // namespace xehil

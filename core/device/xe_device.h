@@ -16,6 +16,7 @@
 #define XEHIL_CORE_DEVICE_XE_DEVICE_H_
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -46,6 +47,20 @@ struct EngineInfo {
   uint16_t engine_class = 0;  // DRM_XE_ENGINE_CLASS_*
   uint16_t engine_instance = 0;
   uint16_t gt_id = 0;
+};
+
+// One mapping made with XeDevice::BindBo: `range` bytes of `bo` from
+// `offset`, at GPU address `addr`.
+struct Binding {
+  uint32_t bo = 0;
+  uint64_t offset = 0;
+  uint64_t addr = 0;
+  uint64_t range = 0;
+
+  bool operator==(const Binding& o) const {
+    return bo == o.bo && offset == o.offset && addr == o.addr &&
+           range == o.range;
+  }
 };
 
 // How a RestartVm call went.
@@ -81,7 +96,7 @@ class XeDevice {
   absl::Status CloseBo(uint32_t handle);
 
   // VM_BIND of one operation: map `range` bytes of `bo` at `offset` to `addr`,
-  // and unmap of a range.
+  // and unmap of a range. Successful calls keep BindingsOf up to date.
   absl::Status BindBo(uint32_t vm_id, uint32_t bo, uint64_t offset,
                       uint64_t addr, uint64_t range);
   absl::Status Unbind(uint32_t vm_id, uint64_t addr, uint64_t range);
@@ -110,6 +125,12 @@ class XeDevice {
   // Restartable VMs created through this object and not destroyed.
   std::vector<uint32_t> RestartableVms() const;
 
+  // The VM's working set as bound through this object, by address: BindBo
+  // adds a binding (replacing what it overlaps, as a MAP does), Unbind cuts
+  // the unmapped range out (splitting a binding it covers in part), and
+  // DestroyVm drops them all. What a shrinking recovery policy unbinds.
+  std::vector<Binding> BindingsOf(uint32_t vm_id) const;
+
  private:
   // Issues one ioctl; on failure the status reads "<what...>: -EXXX (text)",
   // e.g. "VM_DESTROY vm 3: -ENOENT (...)". The message is built only then.
@@ -124,8 +145,13 @@ class XeDevice {
   // Held across VM_CREATE and VM_DESTROY with their bookkeeping, so a
   // destroy cannot forget an id the kernel has just handed out again.
   std::mutex lifecycle_mu_;
-  mutable std::mutex mu_;  // guards restartable_vms_
+  // Removes [addr, addr + range) from the VM's bindings. Requires mu_.
+  void CutBindingsLocked(uint32_t vm_id, uint64_t addr, uint64_t range);
+
+  mutable std::mutex mu_;  // guards restartable_vms_ and bindings_
   std::set<uint32_t> restartable_vms_;
+  // vm id -> address -> binding.
+  std::map<uint32_t, std::map<uint64_t, Binding>> bindings_;
 };
 
 }  // namespace xehil

@@ -1,5 +1,6 @@
 #include "tools/common/flags.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -43,6 +44,10 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
       value = arg.substr(eq + 1);
       has_value = true;
     }
+    // --device-profile and --device_profile name the same flag.
+    std::string flag_name(name);
+    std::replace(flag_name.begin(), flag_name.end(), '-', '_');
+    name = flag_name;
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     bool negated = false;
     if (flag == nullptr && absl::StartsWith(name, "no")) {

@@ -23,7 +23,8 @@ namespace xehil {
 inline constexpr int kExitUsage = 2;
 
 // Sets every `--name=value`, `--name value`, `--bool_flag`, `--nobool_flag`
-// in argv[1..] on the registered Abseil flags and returns the positional
+// in argv[1..] on the registered Abseil flags (a '-' inside a name reads as
+// '_', so --device-profile sets device_profile) and returns the positional
 // arguments in order; everything after a bare `--` is positional. `-h`,
 // `--help` and `help` as a flag yield FailedPrecondition("help") so the
 // caller can print usage. Unknown flags and bad values: InvalidArgument.

@@ -49,6 +49,12 @@ TEST(Flags, RejectsUnknownFlagsAndBadValues) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(Flags, HyphensInNamesReadAsUnderscores) {
+  auto args = Parse({"--test-name=dashed"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_name), "dashed");
+}
+
 TEST(Flags, HelpIsReportedSeparately) {
   EXPECT_EQ(Parse({"--help"}).status().code(),
             absl::StatusCode::kFailedPrecondition);

@@ -1,0 +1,40 @@
+#include "core/scenario/internal/totals.h"
+
+#include <algorithm>
+
+namespace xehil::scenario_internal {
+
+RestartCounts SumRestarts(RunState& state, const std::string& file) {
+  RestartCounts n;
+  for (const auto& f : state.files) {
+    if (f->engine == nullptr || (!file.empty() && f->name != file)) continue;
+    const RecoveryEngine::Stats s = f->engine->stats();
+    n.set_tried(n.tried() + s.restarts_tried);
+    n.set_succeeded(n.succeeded() + s.restarts_succeeded);
+    n.set_failed(n.failed() + s.restarts_failed);
+    n.set_benign(n.benign() + s.restarts_benign);
+    n.set_eagain_tries(n.eagain_tries() + s.eagain_tries);
+    n.set_reconciles(n.reconciles() + s.reconciles);
+    n.set_coalesced(n.coalesced() + s.coalesced);
+    n.set_reported(n.reported() + s.reported);
+    n.set_given_up(n.given_up() + s.given_up);
+  }
+  return n;
+}
+
+LatencySummary MergeLatency(RunState& state, const std::string& file) {
+  LatencySummary l;
+  for (const auto& f : state.files) {
+    if (f->engine == nullptr || (!file.empty() && f->name != file)) continue;
+    const LatencyHistogram::Summary s = f->engine->stats().latency;
+    if (s.count == 0) continue;
+    l.set_count(l.count() + s.count);
+    l.set_p50_us(std::max(l.p50_us(), s.p50_ns / 1000.0));
+    l.set_p90_us(std::max(l.p90_us(), s.p90_ns / 1000.0));
+    l.set_p99_us(std::max(l.p99_us(), s.p99_ns / 1000.0));
+    l.set_max_us(std::max(l.max_us(), s.max_ns / 1000.0));
+  }
+  return l;
+}
+
+}  // namespace xehil::scenario_internal

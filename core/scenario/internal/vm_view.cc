@@ -1,0 +1,148 @@
+#include "core/scenario/internal/vm_view.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errno_status.h"
+
+namespace xehil::scenario_internal {
+namespace {
+
+std::string WithError(const char* what, int error) {
+  return error == 0 ? what : absl::StrCat(what, " (-", ErrnoName(error), ")");
+}
+
+bool Includes(const std::vector<size_t>& files, size_t index) {
+  if (files.empty()) return true;
+  for (size_t f : files) {
+    if (f == index) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SettleSimulator(RunState& state) {
+  if (state.env.sim_device != nullptr) state.env.sim_device->WaitIdle();
+}
+
+VmView ViewVm(RunState& state, const VmEntry& vm) {
+  VmView view;
+  const FileEntry& file = *state.files[vm.file];
+  if (file.engine != nullptr) {
+    RecoveryEngine::Stats stats = file.engine->stats();
+    auto it = stats.vms.find(vm.vm_id);
+    if (it != stats.vms.end()) view.engine = it->second;
+  }
+  if (vm.destroyed || file.closed) {
+    view.outcome = VM_OUTCOME_GONE;
+    view.text = vm.destroyed ? "gone (destroyed)" : "gone (file closed)";
+    return view;
+  }
+  if (state.env.sim_device != nullptr && file.sim_file.has_value()) {
+    absl::StatusOr<sim::VmStatus> sim =
+        state.env.sim_device->GetVm(*file.sim_file, vm.vm_id);
+    if (!sim.ok()) {
+      view.outcome = VM_OUTCOME_GONE;
+      view.text = "gone";
+    } else if (sim->state == sim::VmState::kHealthy) {
+      view.outcome = VM_OUTCOME_HEALTHY;
+      view.text = "healthy";
+    } else if (sim->state == sim::VmState::kPaused) {
+      view.outcome = VM_OUTCOME_PAUSED;
+      view.text = WithError("paused", sim->error);
+    } else {
+      view.outcome = VM_OUTCOME_BANNED;
+      view.text = WithError("banned", sim->error);
+    }
+    return view;
+  }
+  // Hardware: only the engine knows, and only about VMs it has seen fail.
+  if (!view.engine.has_value()) {
+    view.outcome = VM_OUTCOME_HEALTHY;
+    view.text = file.engine != nullptr ? "healthy" : "healthy (unobserved)";
+    return view;
+  }
+  const VmStatus& s = *view.engine;
+  switch (s.state) {
+    case VmState::kHealthy:
+      view.outcome = VM_OUTCOME_HEALTHY;
+      view.text = "healthy";
+      break;
+    case VmState::kPending:
+    case VmState::kBackingOff:
+    case VmState::kRestarting:
+      view.outcome = VM_OUTCOME_PAUSED;
+      view.text = WithError("paused", s.last_error);
+      break;
+    case VmState::kFailed:
+    case VmState::kGivenUp:
+      view.outcome = VM_OUTCOME_REPORTED;
+      view.text = absl::StrCat(VmStateName(s.state), ": ", s.reason);
+      break;
+    case VmState::kGone:
+      view.outcome = VM_OUTCOME_GONE;
+      view.text = "gone";
+      break;
+  }
+  return view;
+}
+
+bool EnginesQuiescent(RunState& state, const std::vector<size_t>& files) {
+  for (size_t i = 0; i < state.files.size(); ++i) {
+    const FileEntry& file = *state.files[i];
+    if (file.engine == nullptr || !Includes(files, i)) continue;
+    if (!file.engine->WaitUntilQuiescent(std::chrono::nanoseconds(0))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<const VmEntry*> LiveVms(const RunState& state,
+                                    const std::vector<size_t>& files,
+                                    bool restartable_only) {
+  std::vector<const VmEntry*> out;
+  for (const VmEntry& vm : state.vms) {
+    const FileEntry& file = *state.files[vm.file];
+    if (vm.destroyed || file.closed || !Includes(files, vm.file)) continue;
+    if (restartable_only && (file.engine == nullptr ||
+                             !(vm.flags & DRM_XE_VM_CREATE_FLAG_RESTARTABLE))) {
+      continue;
+    }
+    out.push_back(&vm);
+  }
+  return out;
+}
+
+bool AllHealthy(RunState& state, const std::vector<size_t>& files,
+                bool restartable_only, std::string* summary,
+                std::string* detail) {
+  SettleSimulator(state);
+  const std::vector<const VmEntry*> vms =
+      LiveVms(state, files, restartable_only);
+  std::vector<std::string> unhealthy;
+  for (const VmEntry* vm : vms) {
+    VmView view = ViewVm(state, *vm);
+    if (view.outcome != VM_OUTCOME_HEALTHY) {
+      unhealthy.push_back(absl::StrCat(vm->name, " ", view.text));
+    }
+  }
+  std::vector<std::string> busy;
+  for (size_t i = 0; i < state.files.size(); ++i) {
+    const FileEntry& file = *state.files[i];
+    if (file.engine == nullptr || !Includes(files, i)) continue;
+    if (!file.engine->WaitUntilQuiescent(std::chrono::nanoseconds(0))) {
+      busy.push_back(absl::StrCat("the engine of '", file.name, "' is busy"));
+    }
+  }
+  *summary = absl::StrCat(vms.size() - unhealthy.size(), " of ", vms.size(),
+                          " VMs healthy");
+  *detail = absl::StrCat(absl::StrJoin(unhealthy, ", "),
+                         unhealthy.empty() || busy.empty() ? "" : "; ",
+                         absl::StrJoin(busy, ", "));
+  return unhealthy.empty() && busy.empty();
+}
+
+}  // namespace xehil::scenario_internal

@@ -1,0 +1,128 @@
+// RunScenario at its limits: timeouts, devices lacking what the setup needs,
+// a backend without the simulator's fault script or a pressure injector,
+// invalid scenarios.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/scenario/runner.h"
+#include "core/scenario/scenario_test_util.h"
+#include "core/scenario/testing.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace xehil {
+namespace {
+
+using scenario_test::Find;
+using scenario_test::kOneVm;
+using scenario_test::Parse;
+using scenario_test::RunText;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+TEST(RunScenario, LongWaitTimesOut) {
+  Report report = RunText(absl::StrCat(kOneVm, R"pb(
+    name: "slow"
+    timeout_ms: 200
+    steps { wait_ms: 60000 }
+    expectations { all_healthy {} }
+  )pb"));
+  EXPECT_EQ(report.result(), RESULT_TIMEOUT);
+  EXPECT_THAT(report.reason(), HasSubstr("timed out after 200 ms in steps[0]"));
+  EXPECT_LT(report.duration_ms(), 10000u);
+  EXPECT_EQ(report.expectations(0).result(), RESULT_SKIP);
+}
+
+TEST(RunScenario, ExpectationPastTheDeadlineTimesOut) {
+  Report report = RunText(absl::StrCat(kOneVm, R"pb(
+    name: "never"
+    timeout_ms: 300
+    expectations {
+      name: "never"
+      within_ms: 60000
+      events_seen { count { min: 1 } }
+    }
+    expectations {
+      name: "later"
+      all_healthy {}
+    }
+  )pb"));
+  EXPECT_EQ(report.result(), RESULT_TIMEOUT);
+  EXPECT_THAT(report.reason(), HasSubstr("expectation 'never'"));
+  EXPECT_EQ(Find(report, "never")->result(), RESULT_TIMEOUT);
+  EXPECT_EQ(Find(report, "later")->result(), RESULT_SKIP);
+}
+
+TEST(RunScenario, VramOnlyBoOnIntegratedDeviceSkips) {
+  absl::StatusOr<Report> report = RunScenarioOnSim(
+      Parse(R"pb(
+        name: "vram"
+        setup {
+          files {
+            name: "a"
+            vms {
+              name: "v"
+              bos { size_bytes: 4096 placement: PLACEMENT_VRAM_ONLY }
+            }
+          }
+        }
+      )pb"),
+      {}, "lnl-igpu");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->result(), RESULT_SKIP);
+  EXPECT_THAT(report->reason(), HasSubstr("setup.files[0].vms[0].bos[0]"));
+  EXPECT_THAT(report->reason(), HasSubstr("VRAM"));
+}
+
+TEST(RunScenario, WithoutSimulatorFaultsAndPressureAreSkipped) {
+  absl::StatusOr<RunEnvironment> sim = MakeSimEnvironment("dg2-16g");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  RunEnvironment hardware_like;  // files on a device, nothing else
+  hardware_like.open_file = sim->open_file;
+  hardware_like.backend_name = "xe";
+  hardware_like.device_description = "test device";
+  absl::StatusOr<Report> report =
+      RunScenario(Parse(absl::StrCat(kOneVm, R"pb(
+                    name: "no_sim"
+                    steps {
+                      fault {
+                        vm: "vm"
+                        fail_rebinds { count: 1 error: ERRNO_ENOMEM }
+                      }
+                    }
+                    steps { inject_pressure { bytes: 4096 label: "p" } }
+                    steps { release_pressure: "p" }
+                    expectations {
+                      name: "recovered"
+                      within_ms: 1000
+                      all_healthy {}
+                    }
+                  )pb")),
+                  hardware_like, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_THAT(report->skipped_steps(), SizeIs(3));
+  EXPECT_THAT(report->skipped_steps(0),
+              HasSubstr("steps[0] (fault: fail the next 1 rebind(s) of VM "
+                        "'vm' with -ENOMEM"));
+  EXPECT_THAT(report->skipped_steps(2), HasSubstr("was skipped"));
+  EXPECT_THAT(report->skipped_steps(0),
+              HasSubstr("scripted faults need the simulator"));
+  EXPECT_THAT(report->skipped_steps(1), HasSubstr("no pressure injector"));
+  // The expectations still run.
+  EXPECT_THAT(*report, ScenarioPassed());
+  EXPECT_EQ(report->backend(), "xe");
+}
+
+TEST(RunScenario, InvalidScenarioIsAnErrorNamingTheSource) {
+  absl::StatusOr<RunEnvironment> env = MakeSimEnvironment("");
+  ASSERT_TRUE(env.ok());
+  Scenario bad;
+  RunOptions options;
+  options.source = "bad.textproto";
+  absl::StatusOr<Report> report = RunScenario(bad, *env, options);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(report.status().message(), HasSubstr("bad.textproto: name"));
+}
+
+}  // namespace
+}  // namespace xehil

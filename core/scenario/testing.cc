@@ -1,0 +1,75 @@
+#include "core/scenario/testing.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/scenario/loader.h"
+#include "core/scenario/report_writer.h"
+
+namespace xehil {
+namespace {
+
+class ResultMatcher : public ::testing::MatcherInterface<const Report&> {
+ public:
+  explicit ResultMatcher(Result want) : want_(want) {}
+
+  bool MatchAndExplain(
+      const Report& report,
+      ::testing::MatchResultListener* listener) const override {
+    *listener << "scenario '" << report.scenario() << "' ended "
+              << ResultName(report.result());
+    if (!report.reason().empty()) *listener << ": " << report.reason();
+    for (const ExpectationResult& e : report.expectations()) {
+      if (e.result() != RESULT_PASS) {
+        *listener << "\n  " << ResultName(e.result()) << " " << e.name() << ": "
+                  << e.message();
+      }
+    }
+    for (const std::string& step : report.skipped_steps()) {
+      *listener << "\n  skipped " << step;
+    }
+    return report.result() == want_;
+  }
+
+  void DescribeTo(std::ostream* os) const override {
+    *os << "is a scenario report with result " << ResultName(want_);
+  }
+  void DescribeNegationTo(std::ostream* os) const override {
+    *os << "is a scenario report with a result other than "
+        << ResultName(want_);
+  }
+
+ private:
+  const Result want_;
+};
+
+}  // namespace
+
+std::string RunfilesPath(const std::string& path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir == nullptr || workspace == nullptr) return path;
+  return absl::StrCat(srcdir, "/", workspace, "/", path);
+}
+
+absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
+                                            PolicyFactory policy,
+                                            std::string profile) {
+  absl::StatusOr<Scenario> scenario = LoadScenarioFile(RunfilesPath(path));
+  if (!scenario.ok()) return scenario.status();
+  RunOptions options;
+  options.policy_factory = std::move(policy);
+  options.source = path;
+  return RunScenarioOnSim(*scenario, options, profile);
+}
+
+::testing::Matcher<const Report&> ScenarioPassed() {
+  return ::testing::MakeMatcher(new ResultMatcher(RESULT_PASS));
+}
+
+::testing::Matcher<const Report&> ScenarioResultIs(Result result) {
+  return ::testing::MakeMatcher(new ResultMatcher(result));
+}
+
+}  // namespace xehil

@@ -1,0 +1,49 @@
+// gtest harness for proving a recovery policy against the scenario library
+// on the simulator. testonly: //core/scenario:testing.
+//
+//   #include "core/scenario/testing.h"
+//
+//   TEST(ShrinkPolicy, RecoversFromHeldVramPressure) {
+//     auto report = RunScenarioFileOnSim(
+//         "scenarios/held_vram_pressure.textproto",
+//         [](const RecoveryConfig&) { return std::make_unique<Shrink>(); });
+//     ASSERT_TRUE(report.ok()) << report.status();
+//     EXPECT_THAT(*report, ScenarioPassed());
+//   }
+//
+// The test's BUILD target lists the scenario files in `data`.
+#ifndef XEHIL_CORE_SCENARIO_TESTING_H_
+#define XEHIL_CORE_SCENARIO_TESTING_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/scenario/runner.h"
+#include "gmock/gmock.h"
+#include "proto/scenario.pb.h"
+
+namespace xehil {
+
+// Where `path` (relative to the workspace root, e.g.
+// "scenarios/transient_enomem.textproto") is in the test's runfiles
+// ($TEST_SRCDIR/$TEST_WORKSPACE/path); `path` itself outside a test.
+std::string RunfilesPath(const std::string& path);
+
+// Loads the scenario at RunfilesPath(path) and runs it on a fresh simulated
+// device (`profile`, else the scenario's device_profile, else "dg2-16g")
+// with `policy` (null: the default policy configured from the scenario).
+absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
+                                            PolicyFactory policy = nullptr,
+                                            std::string profile = "");
+
+// Matches a Report whose result is RESULT_PASS. On mismatch it explains the
+// result, the reason and every failed expectation's name and message.
+::testing::Matcher<const Report&> ScenarioPassed();
+
+// Matches a Report with the given result (same explanation).
+::testing::Matcher<const Report&> ScenarioResultIs(Result result);
+
+}  // namespace xehil
+
+#endif  // XEHIL_CORE_SCENARIO_TESTING_H_
