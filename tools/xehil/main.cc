@@ -1,0 +1,200 @@
+// xehil: the command-line front end. See `xehil --help`.
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "tools/common/flags.h"
+#include "tools/xehil/backend_select.h"
+#include "tools/xehil/demo.h"
+#include "tools/xehil/info_command.h"
+#include "tools/xehil/run_command.h"
+#include "tools/xehil/watch_command.h"
+
+ABSL_FLAG(std::string, backend, "sim", "Kernel backend: sim or xe.");
+ABSL_FLAG(std::string, device_profile, "",
+          "Simulated device profile: dg2-16g, bmg-12g or lnl-igpu "
+          "(default dg2-16g; for run, each scenario's own).");
+ABSL_FLAG(std::string, device, "",
+          "xe render node (e.g. /dev/dri/renderD128); empty: discover.");
+ABSL_FLAG(std::string, format, "text", "watch output: text, json or raw.");
+ABSL_FLAG(std::string, record, "",
+          "demo: also write every byte read from the pipe to this file.");
+ABSL_FLAG(int, vms, 40, "demo: number of restartable LR VMs.");
+ABSL_FLAG(int, count, 0, "watch: stop after this many events (0: no limit).");
+ABSL_FLAG(int, sim_errors, 6, "watch on sim: scripted VM errors to generate.");
+ABSL_FLAG(int, ring, 256, "watch: ring size in notes (1..512).");
+ABSL_FLAG(bool, quiet, false, "demo: no per-event lines, only the summary.");
+ABSL_FLAG(std::string, report_json, "", "run: write the reports as JSON here.");
+ABSL_FLAG(std::string, junit, "", "run: write JUnit XML here.");
+ABSL_FLAG(int, repeat, 1, "run: run each scenario N times.");
+ABSL_FLAG(uint64_t, seed, 0, "run: seed recorded in each report.");
+ABSL_FLAG(bool, verbose, false, "run: also print every event and restart.");
+
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage: xehil COMMAND [flags]
+
+Simulation and fault injection for the Intel Xe VM-error recovery path.
+
+commands:
+  demo    Run the recovery loop end to end on the simulated kernel: VM errors
+          (-ENOMEM, -ENOSPC under held VRAM pressure, an -EAGAIN run, a burst
+          that overflows the ring) are delivered over a real pipe, restarted by
+          the recovery engine, and summarised. Exit 0 only if every VM recovered.
+          flags: --device-profile --vms --record=PATH --quiet
+  watch   Subscribe a notification pipe and print the events it carries.
+          flags: --backend=sim|xe --format=text|json|raw --count --ring
+                 --device (xe) --device-profile --sim_errors (sim)
+  info    Show the device, its memory regions and engines, and whether the
+          kernel supports watch queues.
+          flags: --backend=sim|xe --device --device-profile
+  run     Run scenario files (or directories of *.textproto) and check their
+          expectations; live progress, a summary table, optional reports.
+          Exit 0 only if no run failed (PASS, or SKIP on a backend that
+          cannot do a step).
+          usage: xehil run FILE|DIR... [--backend=sim|xe] [--device-profile]
+                 [--report-json=PATH] [--junit=PATH] [--repeat=N] [--seed=N]
+                 [--verbose]
+  list    Show scenarios and what each one checks: xehil list FILE|DIR...
+
+flags:
+  --backend=sim|xe   kernel backend (default sim)
+  --device-profile=NAME  simulated device: dg2-16g (default), bmg-12g,
+                     lnl-igpu; for run it overrides each scenario's profile
+  --device=PATH      xe render node; default: the first one driven by xe
+  --format=FMT       watch output: text (default), json (one object a line),
+                     raw (record bytes exactly as read from the pipe)
+  --record=PATH      demo: also write the raw pipe bytes to PATH
+  --vms=N            demo: restartable LR VMs (default 40, at least 4)
+  --count=N          watch: stop after N events (default: until the stream ends)
+  --ring=N           watch: ring size in notes, 1..512 (default 256)
+  --sim_errors=N     watch on sim: scripted VM errors to generate (default 6)
+  --quiet            demo: print only the phases and the summary
+  --report-json=PATH run: write every report (xehil.ReportSet) as JSON
+  --junit=PATH       run: write JUnit XML, one test case per scenario run
+  --repeat=N         run: run each scenario N times (default 1)
+  --seed=N           run: seed recorded in the reports
+  --verbose          run: print every event and restart as a line
+  --help             this text
+
+exit codes: 0 success, 1 failure (or a VM that did not recover), 2 usage error
+)";
+
+std::string ProfileOr(const std::string& fallback) {
+  std::string profile = absl::GetFlag(FLAGS_device_profile);
+  return profile.empty() ? fallback : profile;
+}
+
+int Run(std::vector<std::string> paths) {
+  xehil::RunCommandOptions options;
+  options.paths = std::move(paths);
+  options.backend = absl::GetFlag(FLAGS_backend);
+  options.device_profile = absl::GetFlag(FLAGS_device_profile);
+  options.xe_path = absl::GetFlag(FLAGS_device);
+  options.report_json = absl::GetFlag(FLAGS_report_json);
+  options.junit = absl::GetFlag(FLAGS_junit);
+  options.repeat = absl::GetFlag(FLAGS_repeat);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.verbose = absl::GetFlag(FLAGS_verbose);
+  options.tty = ::isatty(STDOUT_FILENO) == 1;
+  if (options.paths.empty()) {
+    xehil::UsageError("run needs scenario files or directories", kUsage);
+  }
+  if (options.repeat < 1 || options.repeat > 10000) {
+    xehil::UsageError("--repeat must be between 1 and 10000", kUsage);
+  }
+  return xehil::RunScenarios(options, std::cout, std::cerr);
+}
+
+int List(std::vector<std::string> paths) {
+  if (paths.empty()) {
+    xehil::UsageError("list needs scenario files or directories", kUsage);
+  }
+  return xehil::ListScenarios(paths, std::cout, std::cerr);
+}
+
+int Demo() {
+  xehil::DemoOptions options;
+  options.profile = ProfileOr("dg2-16g");
+  options.vms = absl::GetFlag(FLAGS_vms);
+  options.record_path = absl::GetFlag(FLAGS_record);
+  options.quiet = absl::GetFlag(FLAGS_quiet);
+  if (options.vms < 4 || options.vms > 4096) {
+    xehil::UsageError("--vms must be between 4 and 4096", kUsage);
+  }
+  absl::StatusOr<xehil::DemoResult> result = xehil::RunDemo(options, std::cout);
+  if (!result.ok()) {
+    std::cerr << "xehil demo: " << result.status() << "\n";
+    return 1;
+  }
+  return result->recovered() ? 0 : 1;
+}
+
+int Watch() {
+  xehil::WatchOptions options;
+  options.backend = absl::GetFlag(FLAGS_backend);
+  options.sim_profile = ProfileOr("dg2-16g");
+  options.xe_path = absl::GetFlag(FLAGS_device);
+  options.format = absl::GetFlag(FLAGS_format);
+  options.count = absl::GetFlag(FLAGS_count);
+  options.sim_errors = absl::GetFlag(FLAGS_sim_errors);
+  int ring = absl::GetFlag(FLAGS_ring);
+  if (ring < 1 || ring > 512) {
+    xehil::UsageError("--ring must be between 1 and 512 notes", kUsage);
+  }
+  if (options.count < 0 || options.sim_errors < 0) {
+    xehil::UsageError("--count and --sim_errors cannot be negative", kUsage);
+  }
+  options.ring_notes = static_cast<uint32_t>(ring);
+  return xehil::RunWatch(options, std::cout, std::cerr);
+}
+
+int Info() {
+  absl::StatusOr<xehil::OpenedBackend> opened = xehil::OpenBackend(
+      absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
+      absl::GetFlag(FLAGS_device));
+  if (!opened.ok()) {
+    if (opened.status().code() == absl::StatusCode::kInvalidArgument &&
+        absl::GetFlag(FLAGS_backend) != "sim" &&
+        absl::GetFlag(FLAGS_backend) != "xe") {
+      xehil::UsageError(opened.status().message(), kUsage);
+    }
+    std::cout << "backend:     " << absl::GetFlag(FLAGS_backend) << "\n";
+    xehil::PrintNoDevice(opened.status(), std::cout);
+    return 1;
+  }
+  return xehil::PrintDeviceInfo(*opened->backend, std::cout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+  if (args.empty()) xehil::UsageError("missing command", kUsage);
+  const std::string& command = args[0];
+  if (command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  const std::string backend = absl::GetFlag(FLAGS_backend);
+  if (backend != "sim" && backend != "xe") {
+    xehil::UsageError("--backend must be sim or xe", kUsage);
+  }
+  if (command == "run" || command == "list") {
+    std::vector<std::string> paths(args.begin() + 1, args.end());
+    return command == "run" ? Run(std::move(paths)) : List(std::move(paths));
+  }
+  if (args.size() > 1) {
+    xehil::UsageError(absl::StrCat("unexpected argument '", args[1], "'"),
+                      kUsage);
+  }
+  if (command == "demo") return Demo();
+  if (command == "watch") return Watch();
+  if (command == "info") return Info();
+  xehil::UsageError(absl::StrCat("unknown command '", command, "'"), kUsage);
+}

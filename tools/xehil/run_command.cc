@@ -1,0 +1,219 @@
+#include "tools/xehil/run_command.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "core/backend/drm_backend.h"
+#include "core/pressure/bo_pressure_injector.h"
+#include "core/scenario/loader.h"
+#include "core/scenario/report_writer.h"
+#include "core/scenario/run_environment.h"
+#include "core/scenario/runner.h"
+
+namespace xehil {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Live output: lines for steps and expectations; with a terminal, events and
+// restarts turn a spinner on one status line instead of scrolling.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& out, bool tty, bool verbose)
+      : out_(out), tty_(tty), verbose_(verbose) {}
+
+  void Print(const std::string& scenario, const Progress& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool detail =
+        p.kind == Progress::Kind::kEvent || p.kind == Progress::Kind::kRestart;
+    if (detail && !verbose_) {
+      if (tty_) {
+        static constexpr char kSpin[] = "|/-\\";
+        out_ << "\r\033[K  " << kSpin[spin_++ % 4] << " " << scenario << ": "
+             << p.text << std::flush;
+      }
+      return;
+    }
+    if (tty_) out_ << "\r\033[K";
+    out_ << absl::StrFormat("  %8.1fms  %s", static_cast<double>(p.t_us) / 1e3,
+                            p.text)
+         << "\n"
+         << std::flush;
+  }
+
+ private:
+  std::mutex mu_;
+  std::ostream& out_;
+  const bool tty_;
+  const bool verbose_;
+  unsigned spin_ = 0;
+};
+
+absl::StatusOr<RunEnvironment> MakeEnvironment(const RunCommandOptions& o,
+                                               const Scenario& scenario) {
+  if (o.backend == "sim") {
+    return MakeSimEnvironment(
+        SimProfileFor(scenario.device_profile(), o.device_profile));
+  }
+  RunEnvironment env;
+  const std::string path = o.xe_path;
+  XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<DrmBackend> probe,
+                         DrmBackend::Open(path));
+  XEHIL_RETURN_IF_ERROR(ProbeWatchQueueSupport());
+  env.device_description = probe->Description();
+  env.open_file = [path]() -> absl::StatusOr<std::unique_ptr<KernelBackend>> {
+    XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<DrmBackend> b,
+                           DrmBackend::Open(path));
+    return std::unique_ptr<KernelBackend>(std::move(b));
+  };
+  env.owned_pressure = MakeXeVramInjector(path);
+  env.pressure = env.owned_pressure.get();
+  env.backend_name = "xe";
+  return env;
+}
+
+bool Failed(const Report& r) {
+  return r.result() != RESULT_PASS && r.result() != RESULT_SKIP;
+}
+
+bool WriteFile(const std::string& path, const std::string& text,
+               std::ostream& err) {
+  std::ofstream f(path, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) {
+    err << "xehil: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+void PrintSummary(const std::vector<Report>& reports, std::ostream& out) {
+  size_t width = 8;
+  for (const Report& r : reports) width = std::max(width, r.scenario().size());
+  const int w = static_cast<int>(width);
+  out << "\n"
+      << absl::StrFormat("%-*s  %-10s  %-8s  %-18s  %-9s  %s\n", w, "scenario",
+                         "result", "checks", "restarts (ok/try)", "p99",
+                         "time");
+  int counts[6] = {};
+  for (const Report& r : reports) {
+    int passed = 0;
+    for (const ExpectationResult& e : r.expectations()) {
+      passed += e.result() == RESULT_PASS;
+    }
+    counts[r.result() % 6]++;
+    out << absl::StrFormat(
+        "%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n", w, r.scenario(),
+        ResultName(r.result()), passed, r.expectations_size(),
+        r.restarts().succeeded(), r.restarts().tried(),
+        r.latency().p99_us() / 1e3, static_cast<double>(r.duration_ms()) / 1e3);
+  }
+  out << absl::StrFormat(
+      "\n%d scenario runs: %d pass, %d fail, %d skip, %d timeout, %d "
+      "incomplete\n",
+      static_cast<int>(reports.size()), counts[RESULT_PASS],
+      counts[RESULT_FAIL], counts[RESULT_SKIP], counts[RESULT_TIMEOUT],
+      counts[RESULT_INCOMPLETE]);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ExpandScenarioPaths(
+    const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> found;
+      for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
+        if (e.is_regular_file() &&
+            absl::EndsWith(e.path().string(), ".textproto")) {
+          found.push_back(e.path().string());
+        }
+      }
+      if (found.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s: no *.textproto scenarios in it", path));
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(path, ec)) {
+      files.push_back(path);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: no such scenario file or directory", path));
+    }
+  }
+  if (files.empty()) {
+    return absl::InvalidArgumentError("no scenario files given");
+  }
+  return files;
+}
+
+int RunScenarios(const RunCommandOptions& options, std::ostream& out,
+                 std::ostream& err) {
+  absl::StatusOr<std::vector<std::string>> files =
+      ExpandScenarioPaths(options.paths);
+  if (!files.ok()) {
+    err << "xehil: " << files.status().message() << "\n";
+    return 1;
+  }
+  // Load everything first: a typo in the last file should not cost a run.
+  std::vector<Scenario> scenarios;
+  for (const std::string& file : *files) {
+    absl::StatusOr<Scenario> s = LoadScenarioFile(file);
+    if (!s.ok()) {
+      err << "xehil: " << s.status().message() << "\n";
+      return 1;
+    }
+    scenarios.push_back(*std::move(s));
+  }
+  ProgressPrinter printer(out, options.tty, options.verbose);
+  std::vector<Report> reports;
+  const int total = static_cast<int>(scenarios.size()) * options.repeat;
+  for (int rep = 0; rep < options.repeat; ++rep) {
+    for (size_t i = 0; i < scenarios.size(); ++i) {
+      const Scenario& scenario = scenarios[i];
+      out << absl::StrFormat("[%d/%d] %s (%s)\n",
+                             static_cast<int>(reports.size()) + 1, total,
+                             scenario.name(), (*files)[i]);
+      absl::StatusOr<RunEnvironment> env = MakeEnvironment(options, scenario);
+      if (!env.ok()) {
+        err << "xehil: " << options.backend
+            << " backend unavailable: " << env.status().message() << "\n";
+        return 1;
+      }
+      RunOptions run;
+      run.source = (*files)[i];
+      run.seed = options.seed;
+      run.repeat_index = static_cast<uint32_t>(rep);
+      run.on_progress = [&](const Progress& p) {
+        printer.Print(scenario.name(), p);
+      };
+      absl::StatusOr<Report> report = RunScenario(scenario, *env, run);
+      if (!report.ok()) {
+        err << "xehil: " << report.status().message() << "\n";
+        return 1;
+      }
+      reports.push_back(*std::move(report));
+    }
+  }
+  PrintSummary(reports, out);
+  bool ok = std::none_of(reports.begin(), reports.end(), Failed);
+  if (!options.report_json.empty()) {
+    ReportSet set;
+    for (const Report& r : reports) *set.add_reports() = r;
+    ok &= WriteFile(options.report_json, ReportSetToJson(set), err);
+  }
+  if (!options.junit.empty()) {
+    ok &= WriteFile(options.junit, ReportsToJunitXml(reports, "xehil"), err);
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace xehil
