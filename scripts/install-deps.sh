@@ -9,7 +9,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  libdrm-dev pkg-config
+  libdrm-dev pkg-config openssl
   clang libclang-rt-14-dev
 )
 
