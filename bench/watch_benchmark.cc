@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "benchmark/benchmark.h"
+#include "core/base/monotonic_clock.h"
 #include "core/device/xe_device.h"
 #include "core/metrics/latency_histogram.h"
 #include "core/recovery/recovery_engine.h"
@@ -29,13 +30,6 @@
 
 namespace xehil {
 namespace {
-
-uint64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // Delivery only: every event is counted by the engine and nothing restarted,
 // so the figures are the pipe, the listener and the engine's queue.
@@ -93,7 +87,7 @@ void BM_SimToEngineThroughput(benchmark::State& state) {
             },
             std::chrono::seconds(30));
       }
-      loop.queue->Post(EncodeVmErr(1 + i % 64, -12, NowNs()), 1);
+      loop.queue->Post(EncodeVmErr(1 + i % 64, -12, MonotonicNowNs()), 1);
     }
     loop.engine->WaitFor(
         [](const RecoveryEngine::Stats& s) { return s.processed >= kRecords; },
@@ -113,7 +107,7 @@ void BM_BurstLossOnePageRing(benchmark::State& state) {
   for (auto _ : state) {
     Loop loop(1);  // one page: 32 notes
     for (int i = 0; i < kBurst; ++i) {
-      loop.queue->Post(EncodeVmErr(1 + i % 64, -12, NowNs()), 1);
+      loop.queue->Post(EncodeVmErr(1 + i % 64, -12, MonotonicNowNs()), 1);
     }
     sim::NotificationQueue::Stats q = loop.queue->stats();
     const uint64_t expected = q.posted - q.removals + q.loss_records;
@@ -158,13 +152,14 @@ void BM_EventToHandlerLatency(benchmark::State& state) {
         *Listener::Start(std::move(created->second), [&](const WatchEvent& e) {
           const auto* err = std::get_if<VmError>(&e);
           if (err == nullptr) return;
-          histogram.Record(static_cast<int64_t>(NowNs() - err->timestamp_ns));
+          histogram.Record(
+              static_cast<int64_t>(MonotonicNowNs() - err->timestamp_ns));
           std::lock_guard<std::mutex> lock(mu);
           ++handled;
           cv.notify_one();
         });
     for (int i = 0; i < kPings; ++i) {
-      queue->Post(EncodeVmErr(1, -12, NowNs()), 1);
+      queue->Post(EncodeVmErr(1, -12, MonotonicNowNs()), 1);
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return handled > i; });
     }
@@ -204,14 +199,14 @@ void BM_RawPipePingPong(benchmark::State& state) {
         }
         uint64_t sent;
         memcpy(&sent, buf + 16, sizeof(sent));
-        histogram.Record(static_cast<int64_t>(NowNs() - sent));
+        histogram.Record(static_cast<int64_t>(MonotonicNowNs() - sent));
         std::lock_guard<std::mutex> lock(mu);
         ++handled;
         cv.notify_one();
       }
     });
     for (int i = 0; i < kPings; ++i) {
-      std::vector<uint8_t> msg = EncodeVmErr(1, -12, NowNs());
+      std::vector<uint8_t> msg = EncodeVmErr(1, -12, MonotonicNowNs());
       if (write(fds[1], msg.data(), msg.size()) != 24) break;
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return handled > i; });

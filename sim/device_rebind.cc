@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "absl/types/span.h"
+#include "core/base/monotonic_clock.h"
 #include "sim/device.h"
 
 namespace xehil::sim {
@@ -14,13 +15,6 @@ using internal::File;
 using internal::Vm;
 
 namespace {
-
-uint64_t MonotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
 
 bool UsedBy(const Bo& bo, uint32_t vm_id) {
   return bo.private_vm == vm_id || bo.vm_refs.count(vm_id) != 0;
@@ -77,7 +71,7 @@ int Device::RebindLocked(File& file, uint32_t vm_id, bool retry_again) {
 }
 
 void Device::FailVmLocked(File& file, uint32_t vm_id, Vm& vm, int error) {
-  const uint64_t detected_ns = MonotonicNs();
+  const uint64_t detected_ns = MonotonicNowNs();
   vm.error = error;
   if (vm.restartable() && (error == -ENOMEM || error == -ENOSPC)) {
     vm.state = VmState::kPaused;
@@ -129,7 +123,7 @@ int Device::RestartVm(FileId file, uint32_t vm_id, uint64_t timestamp_ns) {
   ++counters_.restarts;
   if (timestamp_ns != 0) {
     // The driver logs event-to-restart latency; keep the last one.
-    uint64_t now = MonotonicNs();
+    uint64_t now = MonotonicNowNs();
     ++counters_.restart_latency_samples;
     counters_.last_restart_latency_ns =
         now > timestamp_ns ? now - timestamp_ns : 0;

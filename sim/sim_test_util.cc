@@ -120,12 +120,6 @@ VmErrFields DecodeVmErr(const uint8_t* bytes) {
           record.vm_id,     record.error_code,   record.timestamp_ns};
 }
 
-uint64_t MonotonicNowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
 
 DeviceProfile TinyProfile() {
   return {"tiny",

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/backend/kernel_backend.h"
+#include "core/base/monotonic_clock.h"
 #include "core/uapi/xe_uapi.h"
 #include "gtest/gtest.h"
 #include "sim/device.h"
@@ -68,8 +69,6 @@ struct VmErrFields {
   uint64_t timestamp_ns = 0;
 };
 VmErrFields DecodeVmErr(const uint8_t* bytes);
-
-uint64_t MonotonicNowNs();
 
 // A small discrete device (64 MiB system memory, 16 MiB VRAM with 4 KiB
 // pages, one render engine, page faults supported): pressure in MiB.

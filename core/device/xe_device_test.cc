@@ -243,7 +243,7 @@ TEST_F(XeDeviceTest, WatchQueueDeliversVmErrorRecords) {
   absl::StatusOr<NotificationPipe> pipe = dev_.WatchQueue(5, {});
   ASSERT_TRUE(pipe.ok()) << pipe.status();
   uint32_t vm = MakeBoundRestartableVm();
-  uint64_t before = sim::testing::MonotonicNowNs();
+  uint64_t before = MonotonicNowNs();
   PauseVm(vm);
 
   std::vector<uint8_t> bytes =

@@ -14,7 +14,6 @@
 namespace xehil {
 
 using recovery_internal::IsPending;
-using recovery_internal::MonotonicNowNs;
 
 namespace {
 using Clock = std::chrono::steady_clock;

@@ -14,7 +14,6 @@ namespace xehil {
 
 using recovery_internal::IsPending;
 using recovery_internal::IsSettled;
-using recovery_internal::MonotonicNowNs;
 
 void RecoveryEngine::HandleEvent(const Queued& queued) {
   std::visit(

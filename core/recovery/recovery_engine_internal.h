@@ -6,17 +6,10 @@
 
 #include <cstdint>
 
+#include "core/base/monotonic_clock.h"
 #include "core/recovery/recovery_policy.h"
 
 namespace xehil::recovery_internal {
-
-// CLOCK_MONOTONIC, the clock of VM_ERR timestamps, in nanoseconds.
-inline uint64_t MonotonicNowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // A restart is scheduled (now or after a backoff).
 inline bool IsPending(VmState state) {

@@ -19,7 +19,6 @@ namespace {
 using recovery_test::Err;
 using recovery_test::kTimeout;
 using recovery_test::Latch;
-using recovery_test::NowNs;
 using recovery_test::SimRig;
 using recovery_test::StartEngine;
 using Stats = RecoveryEngine::Stats;
@@ -155,7 +154,7 @@ TEST(RecoveryEngine, MeasuresLatencyFromTheRecordTimestamp) {
   ASSERT_TRUE(rig.PauseVm(vm, -ENOMEM).ok());
   auto engine = StartEngine(rig.xe());
   constexpr uint64_t kAge = 50'000'000;  // the record is 50 ms old
-  engine->Post(Err(vm, -ENOMEM, NowNs() - kAge));
+  engine->Post(Err(vm, -ENOMEM, MonotonicNowNs() - kAge));
   ASSERT_TRUE(engine->WaitFor(
       [](const Stats& s) { return s.restarts_succeeded == 1; }, kTimeout));
   const Stats s = engine->stats();

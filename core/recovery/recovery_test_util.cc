@@ -52,18 +52,11 @@ std::unique_ptr<RecoveryEngine> StartEngine(
   return engine.ok() ? *std::move(engine) : nullptr;
 }
 
-uint64_t NowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
-
 VmError Err(uint32_t vm_id, int error, uint64_t ts) {
   VmError e;
   e.vm_id = vm_id;
   e.error = error;
-  e.timestamp_ns = ts != 0 ? ts : NowNs();
+  e.timestamp_ns = ts != 0 ? ts : MonotonicNowNs();
   e.watch_id = 1;
   return e;
 }

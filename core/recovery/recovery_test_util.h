@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/base/monotonic_clock.h"
 #include "core/device/xe_device.h"
 #include "core/recovery/default_policy.h"
 #include "core/recovery/recovery_engine.h"
@@ -74,9 +75,6 @@ absl::StatusOr<std::unique_ptr<Listener>> StartLoop(XeDevice& xe,
 std::unique_ptr<RecoveryEngine> StartEngine(
     XeDevice& xe, std::unique_ptr<RecoveryPolicy> policy = nullptr,
     RecoveryEngine::Options options = {});
-
-// CLOCK_MONOTONIC now, the clock of VM_ERR timestamps.
-uint64_t NowNs();
 
 // A VM_ERR event as the listener would deliver it, timestamped `ts` (now if
 // 0).

@@ -24,13 +24,6 @@ std::string Age(uint64_t timestamp_ns, uint64_t now_ns) {
 
 }  // namespace
 
-uint64_t MonotonicNowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
-
 std::string FormatEventText(const WatchEvent& event, uint64_t now_ns) {
   return std::visit(
       Overloaded{

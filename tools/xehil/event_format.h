@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/base/monotonic_clock.h"
 #include "core/watch/events.h"
 
 namespace xehil {
@@ -15,9 +16,6 @@ std::string FormatEventText(const WatchEvent& event, uint64_t now_ns);
 
 // {"event":"vm_err","vm_id":3,"error":-12,"errno":"ENOMEM",...}
 std::string FormatEventJson(const WatchEvent& event);
-
-// CLOCK_MONOTONIC in nanoseconds, the clock of VM_ERR timestamps.
-uint64_t MonotonicNowNs();
 
 }  // namespace xehil
 
