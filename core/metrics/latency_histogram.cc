@@ -46,6 +46,32 @@ void LatencyHistogram::Record(int64_t ns) {
   sum_ += ns;
 }
 
+void LatencyHistogram::MergeFrom(const LatencyHistogram& other) {
+  // Copy under the other's lock first: taking both locks at once could
+  // deadlock two threads merging in opposite directions.
+  std::array<uint64_t, kNumBuckets> buckets;
+  uint64_t count = 0, clamped = 0;
+  int64_t min = 0, max = 0;
+  long double sum = 0;
+  {
+    std::lock_guard<std::mutex> lock(other.mu_);
+    buckets = other.buckets_;
+    count = other.count_;
+    clamped = other.clamped_negative_;
+    min = other.min_;
+    max = other.max_;
+    sum = other.sum_;
+  }
+  if (count == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < kNumBuckets; ++i) buckets_[i] += buckets[i];
+  if (count_ == 0 || min < min_) min_ = min;
+  if (count_ == 0 || max > max_) max_ = max;
+  count_ += count;
+  clamped_negative_ += clamped;
+  sum_ += sum;
+}
+
 int64_t LatencyHistogram::PercentileLocked(double percent) const {
   if (count_ == 0) return 0;
   if (!(percent >= 0)) percent = 0;  // also catches NaN

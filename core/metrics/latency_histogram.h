@@ -67,6 +67,11 @@ class LatencyHistogram {
 
   void Reset();
 
+  // Adds every sample `other` holds, as if each had been recorded here, so
+  // percentiles of the union are exact to the bucket (not a bound built from
+  // two summaries). Merging a histogram into itself doubles it.
+  void MergeFrom(const LatencyHistogram& other);
+
   // Bucket arithmetic, exposed for tests.
   static size_t BucketIndex(int64_t ns);
   static int64_t BucketLowerBound(size_t index);

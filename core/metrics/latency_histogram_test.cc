@@ -172,5 +172,37 @@ TEST(LatencyHistogram, ToStringUsesReadableUnits) {
   EXPECT_EQ(FormatNanos(1'500'000'000), "1.50s");
 }
 
+TEST(LatencyHistogram, MergeEqualsRecordingEverySampleInOne) {
+  LatencyHistogram fast, slow, together;
+  for (int64_t ns = 1000; ns < 2000; ns += 10) {
+    fast.Record(ns);
+    together.Record(ns);
+  }
+  for (int64_t ns = 1'000'000; ns < 1'000'100; ++ns) {
+    slow.Record(ns);
+    together.Record(ns);
+  }
+  slow.Record(-5);
+  together.Record(-5);
+
+  LatencyHistogram merged;
+  merged.MergeFrom(fast);
+  merged.MergeFrom(slow);
+  merged.MergeFrom(LatencyHistogram());  // empty: no effect on min/max
+
+  const LatencyHistogram::Summary want = together.Summarize();
+  const LatencyHistogram::Summary got = merged.Summarize();
+  EXPECT_EQ(got.count, want.count);
+  EXPECT_EQ(got.clamped_negative, 1u);
+  EXPECT_EQ(got.min_ns, 0);
+  EXPECT_EQ(got.max_ns, want.max_ns);
+  EXPECT_EQ(got.p50_ns, want.p50_ns);
+  EXPECT_EQ(got.p90_ns, want.p90_ns);
+  EXPECT_EQ(got.p99_ns, want.p99_ns);
+  EXPECT_DOUBLE_EQ(got.mean_ns, want.mean_ns);
+  // The larger summary's p50 alone (the old upper-bound merge) is far off.
+  EXPECT_LT(got.p50_ns, slow.Summarize().p50_ns);
+}
+
 }  // namespace
 }  // namespace xehil

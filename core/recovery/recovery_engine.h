@@ -152,6 +152,12 @@ class RecoveryEngine {
   Stats stats() const;
   std::vector<Report> reports() const;
 
+  // Adds this engine's event-to-restart samples to `into`, so that several
+  // engines' latencies can be summarised exactly together.
+  void MergeLatencyInto(LatencyHistogram& into) const {
+    into.MergeFrom(latency_);
+  }
+
  private:
   struct Queued {
     WatchEvent event;

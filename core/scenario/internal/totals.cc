@@ -1,6 +1,6 @@
 #include "core/scenario/internal/totals.h"
 
-#include <algorithm>
+#include "core/metrics/latency_histogram.h"
 
 namespace xehil::scenario_internal {
 
@@ -23,17 +23,19 @@ RestartCounts SumRestarts(RunState& state, const std::string& file) {
 }
 
 LatencySummary MergeLatency(RunState& state, const std::string& file) {
-  LatencySummary l;
+  LatencyHistogram merged;
   for (const auto& f : state.files) {
     if (f->engine == nullptr || (!file.empty() && f->name != file)) continue;
-    const LatencyHistogram::Summary s = f->engine->stats().latency;
-    if (s.count == 0) continue;
-    l.set_count(l.count() + s.count);
-    l.set_p50_us(std::max(l.p50_us(), s.p50_ns / 1000.0));
-    l.set_p90_us(std::max(l.p90_us(), s.p90_ns / 1000.0));
-    l.set_p99_us(std::max(l.p99_us(), s.p99_ns / 1000.0));
-    l.set_max_us(std::max(l.max_us(), s.max_ns / 1000.0));
+    f->engine->MergeLatencyInto(merged);
   }
+  const LatencyHistogram::Summary s = merged.Summarize();
+  LatencySummary l;
+  if (s.count == 0) return l;
+  l.set_count(s.count);
+  l.set_p50_us(s.p50_ns / 1000.0);
+  l.set_p90_us(s.p90_ns / 1000.0);
+  l.set_p99_us(s.p99_ns / 1000.0);
+  l.set_max_us(s.max_ns / 1000.0);
   return l;
 }
 

@@ -16,10 +16,8 @@ namespace xehil::scenario_internal {
 // Restart counters summed over the engines of `file` ("" : every file).
 RestartCounts SumRestarts(RunState& state, const std::string& file);
 
-// Latency summaries merged over the engines of `file` ("" : every file):
-// counts add up; percentiles and max take the largest engine's value (the
-// engines keep summaries, not mergeable histograms), so with several
-// engines a percentile is an upper bound.
+// Event-to-restart latency over the engines of `file` ("" : every file),
+// summarised from the union of their histograms.
 LatencySummary MergeLatency(RunState& state, const std::string& file);
 
 }  // namespace xehil::scenario_internal
