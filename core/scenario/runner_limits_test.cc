@@ -124,5 +124,40 @@ TEST(RunScenario, InvalidScenarioIsAnErrorNamingTheSource) {
   EXPECT_THAT(report.status().message(), HasSubstr("bad.textproto: name"));
 }
 
+TEST(RunScenario, FailureAfterStepsThatCouldNotRunIsASkipNamingThem) {
+  absl::StatusOr<RunEnvironment> sim = MakeSimEnvironment("dg2-16g");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  RunEnvironment hardware_like;
+  hardware_like.open_file = sim->open_file;
+  hardware_like.backend_name = "xe";
+  hardware_like.device_description = "test device";
+  absl::StatusOr<Report> report =
+      RunScenario(Parse(absl::StrCat(kOneVm, R"pb(
+                    name: "needs_fault"
+                    steps {
+                      fault {
+                        vm: "vm"
+                        fail_rebinds { count: 1 error: ERRNO_ENOMEM }
+                      }
+                    }
+                    expectations {
+                      name: "saw the error"
+                      events_seen {
+                        type: EVENT_TYPE_VM_ERR
+                        count { min: 1 }
+                      }
+                    }
+                  )pb")),
+                  hardware_like, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->result(), RESULT_SKIP);
+  EXPECT_THAT(report->reason(), HasSubstr("could not run every step here"));
+  EXPECT_THAT(report->reason(),
+              HasSubstr("scripted faults need the simulator"));
+  EXPECT_THAT(report->reason(), HasSubstr("would be RESULT_FAIL"));
+  ASSERT_THAT(report->expectations(), SizeIs(1));
+  EXPECT_EQ(report->expectations(0).result(), RESULT_FAIL);
+}
+
 }  // namespace
 }  // namespace xehil
