@@ -68,8 +68,9 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
   std::lock_guard<std::mutex> lock(mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
-  if (placement == 0 || (placement & ~memory_.known_mask()) != 0)
+  if (placement == 0 || (placement & ~memory_.known_mask()) != 0) {
     return -EINVAL;
+  }
   if (size == 0 || size % memory_.Alignment(placement) != 0) return -EINVAL;
   if (vm_id != 0 && f->vms.count(vm_id) == 0) return -ENOENT;
   Bo bo;

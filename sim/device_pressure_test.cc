@@ -12,7 +12,7 @@
 namespace xehil::sim {
 namespace {
 
-using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 
 class Pressure : public SimFileTest {};
 

@@ -86,12 +86,15 @@ bool IsDiscrete(const DeviceProfile& profile) {
 }
 
 std::string FormatBytes(uint64_t bytes) {
-  if (bytes != 0 && bytes % kGiB == 0)
+  if (bytes != 0 && bytes % kGiB == 0) {
     return absl::StrCat(bytes / kGiB, " GiB");
-  if (bytes != 0 && bytes % kMiB == 0)
+  }
+  if (bytes != 0 && bytes % kMiB == 0) {
     return absl::StrCat(bytes / kMiB, " MiB");
-  if (bytes != 0 && bytes % kKiB == 0)
+  }
+  if (bytes != 0 && bytes % kKiB == 0) {
     return absl::StrCat(bytes / kKiB, " KiB");
+  }
   return absl::StrCat(bytes, " B");
 }
 

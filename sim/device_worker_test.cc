@@ -13,7 +13,7 @@
 namespace xehil::sim {
 namespace {
 
-using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 
 class Worker : public SimFileTest {};
 

@@ -175,8 +175,9 @@ int WatchQueue(Device& device, FileId file, drm_xe_watch_queue* a) {
 int Version(drm_version* v) {
   auto copy = [](const char* text, __kernel_size_t* len, char* buf) {
     const size_t n = std::strlen(text);
-    if (buf != nullptr && *len > 0)
+    if (buf != nullptr && *len > 0) {
       std::memcpy(buf, text, std::min<size_t>(n, *len));
+    }
     *len = n;
   };
   v->version_major = 1;

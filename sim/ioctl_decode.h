@@ -31,7 +31,9 @@ namespace internal {
 // A user pointer of this process.
 template <typename T>
 T* UserPtr(uint64_t address) {
-  return reinterpret_cast<T*>(static_cast<uintptr_t>(address));
+  // The UAPI carries pointers as u64; this is the one place they turn back.
+  return reinterpret_cast<T*>(  // NOLINT(performance-no-int-to-ptr)
+      static_cast<uintptr_t>(address));
 }
 
 // DRM_IOCTL_XE_VM_BIND (ioctl_decode_bind.cc).

@@ -13,7 +13,7 @@
 namespace xehil::sim {
 namespace {
 
-using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 
 class SimObjects : public ::testing::Test {
  protected:
@@ -141,6 +141,27 @@ TEST_F(SimObjects, VmIdsArePerFileAndStartAtOne) {
   EXPECT_EQ(b, 2u);
   EXPECT_EQ(c, 1u);
   EXPECT_EQ(VmDestroy(*other, 2), -ENOENT);
+}
+
+TEST_F(SimObjects, ListVmsShowsEveryVmOfTheFileOnly) {
+  uint32_t lr = 0, restartable = 0;
+  ASSERT_EQ(VmCreate(*file_, kLr, &lr), 0);
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &restartable), 0);
+  std::unique_ptr<SimBackend> other = device_->Open();
+  uint32_t elsewhere = 0;
+  ASSERT_EQ(VmCreate(*other, 0, &elsewhere), 0);
+
+  auto vms = device_->ListVms(file_->file_id());
+  ASSERT_TRUE(vms.ok()) << vms.status();
+  ASSERT_EQ(vms->size(), 2u);
+  EXPECT_EQ(vms->at(lr).flags, kLr);
+  EXPECT_EQ(vms->at(restartable).flags, kRestartable);
+  EXPECT_EQ(vms->at(restartable).state, VmState::kHealthy);
+
+  const FileId gone = other->file_id();
+  other.reset();
+  EXPECT_EQ(device_->ListVms(gone).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(SimObjects, VmDestroyValidation) {

@@ -16,7 +16,7 @@
 namespace xehil::sim {
 namespace {
 
-using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;

@@ -14,7 +14,7 @@
 namespace xehil {
 namespace {
 
-using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
+using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 using sim::kMiB;
 using sim::VmState;
 
