@@ -8,11 +8,6 @@
 namespace xehil {
 namespace {
 
-bool IsFailure(Result result) {
-  return result == RESULT_FAIL || result == RESULT_TIMEOUT ||
-         result == RESULT_INCOMPLETE;
-}
-
 // One line per expectation: "PASS name: message".
 std::string ExpectationLines(const Report& report) {
   std::string out;
@@ -26,7 +21,7 @@ std::string ExpectationLines(const Report& report) {
 std::string FailureMessage(const Report& report) {
   std::vector<std::string> failed;
   for (const ExpectationResult& e : report.expectations()) {
-    if (IsFailure(e.result())) {
+    if (IsFailingResult(e.result())) {
       failed.push_back(absl::StrCat(e.name(), ": ", e.message()));
     }
   }
@@ -40,6 +35,11 @@ std::string FailureMessage(const Report& report) {
 }
 
 }  // namespace
+
+bool IsFailingResult(Result result) {
+  return result == RESULT_FAIL || result == RESULT_TIMEOUT ||
+         result == RESULT_INCOMPLETE;
+}
 
 std::string ResultName(Result result) {
   switch (result) {
@@ -100,12 +100,39 @@ std::string ReportSetToJson(const ReportSet& reports) {
   return json;
 }
 
+std::string ReportToJunitTestcase(const Report& r,
+                                  absl::string_view classname) {
+  std::string xml;
+  absl::StrAppendFormat(&xml,
+                        "    <testcase classname=\"%s\" name=\"%s\" "
+                        "time=\"%.3f\">\n",
+                        XmlEscape(classname), XmlEscape(r.scenario()),
+                        r.duration_ms() / 1000.0);
+  if (IsFailingResult(r.result())) {
+    absl::StrAppendFormat(&xml, "      <failure message=\"%s\" type=\"%s\"/>\n",
+                          XmlEscape(FailureMessage(r)), ResultName(r.result()));
+  } else if (r.result() == RESULT_SKIP) {
+    absl::StrAppendFormat(&xml, "      <skipped message=\"%s\"/>\n",
+                          XmlEscape(r.reason()));
+  }
+  std::string out = absl::StrCat("result: ", ResultName(r.result()), "\n");
+  if (!r.reason().empty()) absl::StrAppend(&out, "reason: ", r.reason(), "\n");
+  absl::StrAppend(&out, "backend: ", r.backend(), " (", r.device(),
+                  "), policy: ", r.policy(), "\n", ExpectationLines(r));
+  for (const std::string& s : r.skipped_steps()) {
+    absl::StrAppend(&out, "skipped ", s, "\n");
+  }
+  absl::StrAppend(&xml, "      <system-out>", XmlEscape(out),
+                  "</system-out>\n    </testcase>\n");
+  return xml;
+}
+
 std::string ReportsToJunitXml(const std::vector<Report>& reports,
                               const std::string& suite_name) {
   int failures = 0, skipped = 0;
   uint64_t total_ms = 0;
   for (const Report& r : reports) {
-    failures += IsFailure(r.result());
+    failures += IsFailingResult(r.result());
     skipped += r.result() == RESULT_SKIP;
     total_ms += r.duration_ms();
   }
@@ -120,29 +147,7 @@ std::string ReportsToJunitXml(const std::vector<Report>& reports,
       reports.size(), failures, skipped, total_ms / 1000.0, suite,
       reports.size(), failures, skipped, total_ms / 1000.0);
   for (const Report& r : reports) {
-    absl::StrAppendFormat(&xml,
-                          "    <testcase classname=\"%s\" name=\"%s\" "
-                          "time=\"%.3f\">\n",
-                          suite, XmlEscape(r.scenario()),
-                          r.duration_ms() / 1000.0);
-    if (IsFailure(r.result())) {
-      absl::StrAppendFormat(
-          &xml, "      <failure message=\"%s\" type=\"%s\"/>\n",
-          XmlEscape(FailureMessage(r)), ResultName(r.result()));
-    } else if (r.result() == RESULT_SKIP) {
-      absl::StrAppendFormat(&xml, "      <skipped message=\"%s\"/>\n",
-                            XmlEscape(r.reason()));
-    }
-    std::string out = absl::StrCat("result: ", ResultName(r.result()), "\n");
-    if (!r.reason().empty())
-      absl::StrAppend(&out, "reason: ", r.reason(), "\n");
-    absl::StrAppend(&out, "backend: ", r.backend(), " (", r.device(),
-                    "), policy: ", r.policy(), "\n", ExpectationLines(r));
-    for (const std::string& s : r.skipped_steps()) {
-      absl::StrAppend(&out, "skipped ", s, "\n");
-    }
-    absl::StrAppend(&xml, "      <system-out>", XmlEscape(out),
-                    "</system-out>\n    </testcase>\n");
+    xml += ReportToJunitTestcase(r, suite_name);
   }
   xml += "  </testsuite>\n</testsuites>\n";
   return xml;

@@ -30,6 +30,15 @@ std::string ReportSetToJson(const ReportSet& reports);
 std::string ReportsToJunitXml(const std::vector<Report>& reports,
                               const std::string& suite_name);
 
+// One <testcase> element as ReportsToJunitXml writes it (indented four
+// spaces, ending in a newline), for writers that group reports differently
+// (the lab controller: one <testsuite> per host).
+std::string ReportToJunitTestcase(const Report& report,
+                                  absl::string_view classname);
+
+// Whether JUnit counts `result` as a failure: FAIL, TIMEOUT, INCOMPLETE.
+bool IsFailingResult(Result result);
+
 // "PASS", "FAIL", "SKIP", "TIMEOUT", "INCOMPLETE" ("UNSPECIFIED" for 0).
 std::string ResultName(Result result);
 
