@@ -99,6 +99,16 @@ TEST(ReportsToJunitXml, OneTestcasePerScenarioWithEscapedOutcomes) {
   EXPECT_THAT(first, Not(HasSubstr("<skipped")));
 }
 
+TEST(ReportToJunitTestcase, IsWhatTheSuiteWriterEmbeds) {
+  const Report r = Sample("b", RESULT_FAIL);
+  const std::string testcase = ReportToJunitTestcase(r, "host<1>");
+  EXPECT_THAT(testcase, HasSubstr("<testcase classname=\"host&lt;1&gt;\" "
+                                  "name=\"b\" time=\"1.250\">"));
+  EXPECT_THAT(ReportsToJunitXml({r}, "host<1>"), HasSubstr(testcase));
+  EXPECT_TRUE(IsFailingResult(RESULT_INCOMPLETE));
+  EXPECT_FALSE(IsFailingResult(RESULT_SKIP));
+}
+
 TEST(XmlEscape, EscapesMarkupAndDropsControlCharacters) {
   EXPECT_EQ(XmlEscape("a<b>&\"c'\x01\td\n"),
             "a&lt;b&gt;&amp;&quot;c&apos;?\td\n");
