@@ -232,6 +232,20 @@ absl::StatusOr<VmStatus> Device::GetVm(FileId file, uint32_t vm_id) const {
   return absl::NotFoundError(absl::StrCat("file ", file, " has no VM ", vm_id));
 }
 
+absl::StatusOr<std::map<uint32_t, VmStatus>> Device::ListVms(
+    FileId file) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const File* f = FindFileLocked(file);
+  if (f == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no open file ", file));
+  }
+  std::map<uint32_t, VmStatus> vms;
+  for (const auto& [vm_id, vm] : f->vms) {
+    vms[vm_id] = VmStatus{vm.flags, vm.state, vm.error, vm.rebind_pending};
+  }
+  return vms;
+}
+
 absl::StatusOr<BoStatus> Device::GetBo(FileId file, uint32_t handle) const {
   std::lock_guard<std::mutex> lock(mu_);
   const File* f = FindFileLocked(file);

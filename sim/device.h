@@ -147,6 +147,9 @@ class Device : public std::enable_shared_from_this<Device> {
   // ---- Introspection ----
   absl::StatusOr<VmStatus> GetVm(FileId file, uint32_t vm_id) const;
   absl::StatusOr<BoStatus> GetBo(FileId file, uint32_t handle) const;
+  // Every VM of the file by id (for xehil-simd's status and script rules).
+  // NotFound for a file that is not open.
+  absl::StatusOr<std::map<uint32_t, VmStatus>> ListVms(FileId file) const;
   DeviceCounters counters() const;
 
   // Blocks until no rebind is queued or running. Not from the worker.

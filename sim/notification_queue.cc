@@ -81,10 +81,27 @@ NotificationQueue::Create() {
 
   UniqueFd write_end(::fcntl(pipe.write_end.get(), F_DUPFD_CLOEXEC, 0));
   if (!write_end.valid()) return ErrnoToStatus(-errno, "dup pipe write end");
+  absl::StatusOr<std::shared_ptr<NotificationQueue>> queue =
+      Adopt(std::move(write_end));
+  if (!queue.ok()) return queue.status();
+  return std::make_pair(*std::move(queue), std::move(pipe));
+}
+
+absl::StatusOr<std::shared_ptr<NotificationQueue>> NotificationQueue::Adopt(
+    UniqueFd write_end) {
+  struct stat st;
+  if (!write_end.valid() || ::fstat(write_end.get(), &st) != 0) {
+    return ErrnoToStatus(write_end.valid() ? -errno : -EBADF, "fstat pipe");
+  }
+  const int flags = ::fcntl(write_end.get(), F_GETFL);
+  if (flags < 0) return ErrnoToStatus(-errno, "F_GETFL on pipe");
+  if (!S_ISFIFO(st.st_mode) || (flags & O_ACCMODE) == O_RDONLY) {
+    return absl::InvalidArgumentError(
+        "not the write end of a pipe: a notification queue needs one");
+  }
   // O_NONBLOCK is per open file description, so the user's write end shares
   // it; nobody but tests writes there, and a full pipe must never block us.
-  const int flags = ::fcntl(write_end.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(write_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+  if (::fcntl(write_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
     return ErrnoToStatus(-errno, "set O_NONBLOCK on pipe write end");
   }
   // Refused growth (pipe-user-pages limits) is survivable: a write that
@@ -92,15 +109,9 @@ NotificationQueue::Create() {
   for (int size : kPipeSizes) {
     if (::fcntl(write_end.get(), F_SETPIPE_SZ, size) >= 0) break;
   }
-
-  struct stat st;
-  if (::fstat(write_end.get(), &st) != 0) {
-    return ErrnoToStatus(-errno, "fstat pipe");
-  }
-  std::shared_ptr<NotificationQueue> queue(new NotificationQueue(
+  return std::shared_ptr<NotificationQueue>(new NotificationQueue(
       std::move(write_end), static_cast<uint64_t>(st.st_ino),
       static_cast<uint64_t>(st.st_dev)));
-  return std::make_pair(std::move(queue), std::move(pipe));
 }
 
 NotificationQueue::NotificationQueue(UniqueFd write_end, uint64_t inode,

@@ -62,6 +62,14 @@ class NotificationQueue {
       std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
   Create();
 
+  // A queue over an existing pipe's write end, e.g. one another process
+  // passed by SCM_RIGHTS (xehil-simd): the same O_NONBLOCK and pipe size as
+  // Create(), identified by the pipe's inode and device like Create()'s, so
+  // Refers() matches every descriptor of that pipe. The queue owns
+  // `write_end`. InvalidArgument if it is not a pipe opened for writing.
+  static absl::StatusOr<std::shared_ptr<NotificationQueue>> Adopt(
+      UniqueFd write_end);
+
   ~NotificationQueue();
   NotificationQueue(const NotificationQueue&) = delete;
   NotificationQueue& operator=(const NotificationQueue&) = delete;

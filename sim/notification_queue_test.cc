@@ -600,5 +600,51 @@ TEST_F(NotificationQueueTest, ConcurrentPostersAndReaderKeepAccountsStraight) {
   EXPECT_EQ(losses, stats.loss_records);
 }
 
+TEST(NotificationQueueAdopt, PostsIntoAnExistingPipeAndRefersToIt) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]);
+  // What a daemon receives by SCM_RIGHTS: another descriptor of the write end.
+  UniqueFd received(::fcntl(fds[1], F_DUPFD_CLOEXEC, 0));
+  UniqueFd client_write_end(fds[1]);
+  auto adopted = NotificationQueue::Adopt(std::move(received));
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  std::shared_ptr<NotificationQueue> queue = *adopted;
+  EXPECT_TRUE(queue->Refers(read_end.get()));
+  EXPECT_TRUE(queue->Refers(client_write_end.get()));
+  EXPECT_EQ(::fcntl(client_write_end.get(), F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+
+  ASSERT_EQ(queue->SetSize(1), 0);
+  EXPECT_EQ(queue->capacity_notes(), 32u);
+  const std::vector<uint8_t> record = VmErr();
+  ASSERT_TRUE(queue->Post(record, 3));
+  std::vector<uint8_t> got(64);
+  const ssize_t n = ::read(read_end.get(), got.data(), got.size());
+  ASSERT_EQ(n, static_cast<ssize_t>(record.size()));
+  watch_notification header;
+  std::memcpy(&header, got.data(), sizeof(header));
+  EXPECT_EQ((header.info & WATCH_INFO_ID) >> 8, 3u);
+
+  // Closing both write ends gives the reader EOF.
+  queue->CloseWriteEnd();
+  client_write_end.reset();
+  EXPECT_EQ(::read(read_end.get(), got.data(), got.size()), 0);
+}
+
+TEST(NotificationQueueAdopt, RejectsReadEndsAndNonPipes) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd write_end(fds[1]);
+  auto read_end = NotificationQueue::Adopt(UniqueFd(fds[0]));
+  EXPECT_EQ(read_end.status().code(), absl::StatusCode::kInvalidArgument);
+
+  auto file = NotificationQueue::Adopt(
+      UniqueFd(::open("/dev/null", O_WRONLY | O_CLOEXEC)));
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+
+  auto none = NotificationQueue::Adopt(UniqueFd());
+  EXPECT_FALSE(none.ok());
+}
+
 }  // namespace
 }  // namespace xehil::sim

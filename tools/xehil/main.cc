@@ -12,6 +12,7 @@
 #include "tools/xehil/demo.h"
 #include "tools/xehil/info_command.h"
 #include "tools/xehil/run_command.h"
+#include "tools/xehil/sim_run_command.h"
 #include "tools/xehil/watch_command.h"
 
 ABSL_FLAG(std::string, backend, "sim", "Kernel backend: sim or xe.");
@@ -32,7 +33,19 @@ ABSL_FLAG(std::string, report_json, "", "run: write the reports as JSON here.");
 ABSL_FLAG(std::string, junit, "", "run: write JUnit XML here.");
 ABSL_FLAG(int, repeat, 1, "run: run each scenario N times.");
 ABSL_FLAG(uint64_t, seed, 0, "run: seed recorded in each report.");
-ABSL_FLAG(bool, verbose, false, "run: also print every event and restart.");
+ABSL_FLAG(bool, verbose, false,
+          "run: also print every event and restart; sim-run: show the "
+          "daemon's log.");
+ABSL_FLAG(std::string, script, "",
+          "sim-run: fault rules for the simulated device (text-format "
+          "xehil.sim.SimdScript).");
+ABSL_FLAG(std::string, socket, "",
+          "sim-run: use the xehil-simd listening here, not a new one.");
+ABSL_FLAG(std::string, preload, "",
+          "sim-run: the interposer (default: libxehil_preload.so from the "
+          "runfiles).");
+ABSL_FLAG(std::string, simd, "",
+          "sim-run: the xehil-simd binary (default: from the runfiles).");
 
 namespace {
 
@@ -61,6 +74,14 @@ commands:
                  [--report-json=PATH] [--junit=PATH] [--repeat=N] [--seed=N]
                  [--verbose]
   list    Show scenarios and what each one checks: xehil list FILE|DIR...
+  sim-run Run an unmodified program (written against the raw xe UAPI) on a
+          simulated device: starts xehil-simd (or uses --socket), runs the
+          program with the LD_PRELOAD interposer, then prints what the device
+          saw (ioctls by result, records, rebinds, restarts). Exits with the
+          program's code (128+signal if it was killed).
+          usage: xehil sim-run [--device-profile=NAME] [--script=FILE]
+                 [--socket=PATH] [--preload=PATH] [--simd=PATH] [--verbose]
+                 -- PROGRAM ARGS...
 
 flags:
   --backend=sim|xe   kernel backend (default sim)
@@ -79,7 +100,12 @@ flags:
   --junit=PATH       run: write JUnit XML, one test case per scenario run
   --repeat=N         run: run each scenario N times (default 1)
   --seed=N           run: seed recorded in the reports
-  --verbose          run: print every event and restart as a line
+  --verbose          run: print every event and restart as a line;
+                     sim-run: show the daemon's log as it happens
+  --script=FILE      sim-run: fault rules (xehil.sim.SimdScript textproto)
+  --socket=PATH      sim-run: use this xehil-simd instead of starting one
+  --preload=PATH     sim-run: interposer (default: from the runfiles)
+  --simd=PATH        sim-run: xehil-simd binary (default: from the runfiles)
   --help             this text
 
 exit codes: 0 success, 1 failure (or a VM that did not recover), 2 usage error
@@ -184,6 +210,21 @@ int main(int argc, char** argv) {
   const std::string backend = absl::GetFlag(FLAGS_backend);
   if (backend != "sim" && backend != "xe") {
     xehil::UsageError("--backend must be sim or xe", kUsage);
+  }
+  if (command == "sim-run") {
+    xehil::SimRunOptions options;
+    options.command.assign(args.begin() + 1, args.end());
+    options.device_profile = absl::GetFlag(FLAGS_device_profile);
+    options.script = absl::GetFlag(FLAGS_script);
+    options.socket = absl::GetFlag(FLAGS_socket);
+    options.preload = absl::GetFlag(FLAGS_preload);
+    options.simd = absl::GetFlag(FLAGS_simd);
+    options.verbose = absl::GetFlag(FLAGS_verbose);
+    if (options.command.empty()) {
+      xehil::UsageError("sim-run needs a program: sim-run [flags] -- PROGRAM",
+                        kUsage);
+    }
+    return xehil::RunSimRun(options, std::cerr);
   }
   if (command == "run" || command == "list") {
     std::vector<std::string> paths(args.begin() + 1, args.end());

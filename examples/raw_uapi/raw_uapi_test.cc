@@ -1,0 +1,128 @@
+// The raw-UAPI C programs, unchanged, under `xehil sim-run`: the single
+// program that restarts its VM on a scripted -ENOMEM, and two processes
+// sharing one simulated GPU (a VRAM hog evicting a workload's VMs, which
+// recover once the hog exits).
+#include <signal.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/preload/preload_test_util.h"
+#include "tools/agent/testing/child_process.h"
+
+namespace xehil {
+namespace {
+
+using agent::testing::ChildProcess;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kXehil[] = "tools/xehil/xehil";
+constexpr char kSimd[] = "sim/simd/xehil-simd";
+constexpr char kRestartOnEnomem[] = "examples/raw_uapi/restart_on_enomem";
+constexpr char kVramShare[] = "examples/raw_uapi/vram_share";
+constexpr char kScript[] = "examples/raw_uapi/enomem_on_watch.textproto";
+// Only reached when something is broken.
+constexpr absl::Duration kLongWait = absl::Seconds(30);
+
+// Starts `xehil sim-run ARGS...`. In ASan builds the sanitizer runtime must
+// be loaded before the interposer that sim-run adds to LD_PRELOAD, so it is
+// put there first (sim-run appends to an existing value).
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartSimRun(
+    std::vector<std::string> args) {
+  args.insert(args.begin(), "sim-run");
+  const std::string sanitizer = preload::testing::PreloadList("");
+  if (sanitizer.empty()) return ChildProcess::Start(kXehil, args);
+  args.insert(
+      args.begin(),
+      {absl::StrCat("LD_PRELOAD=", sanitizer.substr(0, sanitizer.size() - 1)),
+       preload::testing::Runfile(kXehil)});
+  return ChildProcess::Start("/usr/bin/env", args);
+}
+
+// The next stdout line containing `part`; nullopt at EOF or timeout.
+std::optional<std::string> LineWith(ChildProcess& process,
+                                    const std::string& part) {
+  for (;;) {
+    std::optional<std::string> line = process.NextStdoutLine(kLongWait);
+    if (!line.has_value() || line->find(part) != std::string::npos) {
+      return line;
+    }
+  }
+}
+
+TEST(RawUapiProgram, RestartsItsVmWhenAScriptedEnomemArrives) {
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
+      StartSimRun({absl::StrCat("--script=", kScript), "--",
+                   preload::testing::Runfile(kRestartOnEnomem)});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->WaitExit(kLongWait), 0) << (*run)->StderrText();
+  const std::string out = (*run)->StdoutText();
+  EXPECT_THAT(out, HasSubstr("VM_ERR vm=1 error=-12"));
+  EXPECT_THAT(out, HasSubstr("vm 1 recovered"));
+  // What the simulated device saw, as sim-run prints it.
+  const std::string summary = (*run)->StderrText();
+  EXPECT_THAT(summary, HasSubstr("exited with status 0"));
+  EXPECT_THAT(summary, HasSubstr("1 opened, 1 released"));
+  EXPECT_THAT(summary, HasSubstr("WATCH_QUEUE        1 ok"));
+  EXPECT_THAT(summary, HasSubstr("VM_RESTART         1 ok, 1 EALREADY"));
+  EXPECT_THAT(summary, HasSubstr("restarts:  1 (1 succeeded"));
+  EXPECT_THAT(summary, HasSubstr("fired 1 time"));
+}
+
+TEST(RawUapiProgram, WithoutItsFaultNoVmErrorArrivesAndItSaysSo) {
+  // No script: nothing fails, so the program waits for a VM_ERR that never
+  // comes and reports the timeout (its own 10 s wait) instead of hanging.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
+      StartSimRun({"--", preload::testing::Runfile(kRestartOnEnomem)});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->WaitExit(kLongWait), 1);
+  EXPECT_THAT((*run)->StderrText(),
+              HasSubstr("waiting for VM_ERR: Connection timed out"));
+}
+
+TEST(TwoProcesses, HogEvictsAWorkloadThatRecoversOnceTheHogExits) {
+  absl::StatusOr<std::unique_ptr<preload::testing::SimdDaemon>> daemon =
+      preload::testing::SimdDaemon::Start(preload::testing::Runfile(kSimd),
+                                          {"--device-profile=dg2-16g"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  const std::string socket = absl::StrCat("--socket=", (*daemon)->socket());
+  const std::string program = preload::testing::Runfile(kVramShare);
+
+  absl::StatusOr<std::unique_ptr<ChildProcess>> workload =
+      StartSimRun({socket, "--", program, "workload"});
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  ASSERT_TRUE(LineWith(**workload, "ready").has_value())
+      << (*workload)->StderrText();
+
+  absl::StatusOr<std::unique_ptr<ChildProcess>> hog =
+      StartSimRun({socket, "--", program, "hog"});
+  ASSERT_TRUE(hog.ok()) << hog.status();
+  std::optional<std::string> holding = LineWith(**hog, "holding");
+  ASSERT_TRUE(holding.has_value()) << (*hog)->StderrText();
+  EXPECT_THAT(*holding, HasSubstr("holding 16384 MiB"));
+
+  // The hog's buffers evicted the workload's; its rebind cannot place them.
+  std::optional<std::string> error = LineWith(**workload, "VM_ERR");
+  ASSERT_TRUE(error.has_value()) << (*workload)->StderrText();
+  EXPECT_THAT(*error, HasSubstr("error=-28"));
+
+  // sim-run forwards SIGTERM; the hog exits and its file's buffers go.
+  (*hog)->Signal(SIGTERM);
+  EXPECT_EQ((*hog)->WaitExit(kLongWait), 0) << (*hog)->StderrText();
+  EXPECT_THAT((*hog)->StderrText(), HasSubstr("1 opened, 1 released"));
+
+  EXPECT_EQ((*workload)->WaitExit(kLongWait), 0) << (*workload)->StderrText();
+  EXPECT_THAT((*workload)->StdoutText(), HasSubstr("recovered after"));
+  EXPECT_THAT((*workload)->StdoutText(),
+              Not(HasSubstr("error=-12")));  // only VRAM, never sysmem
+}
+
+}  // namespace
+}  // namespace xehil

@@ -1,0 +1,131 @@
+// xehil-simd: one simulated Xe device shared by every process that connects
+// to its socket. See `xehil-simd --help` and sim/simd/server.h.
+#include <signal.h>
+#include <string.h>
+
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "sim/device_profile.h"
+#include "sim/simd/client.h"
+#include "sim/simd/script.h"
+#include "sim/simd/server.h"
+#include "tools/common/flags.h"
+
+ABSL_FLAG(std::string, socket, "",
+          "Unix socket to listen on (default $XDG_RUNTIME_DIR/xehil-simd.sock, "
+          "else /tmp/xehil-simd-$UID.sock).");
+ABSL_FLAG(std::string, device_profile, "dg2-16g",
+          "Simulated device: dg2-16g, bmg-12g or lnl-igpu.");
+ABSL_FLAG(std::string, script, "",
+          "Fault script: a text-format xehil.sim.SimdScript.");
+ABSL_FLAG(int, max_clients, 256, "Connections served at once (1..4096).");
+
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage: xehil-simd [--socket=PATH] [--device-profile=NAME] [--script=FILE]
+                  [--max-clients=N]
+
+Serves one simulated Xe GPU on a Unix socket so that unmodified programs
+(through the LD_PRELOAD interposer, see `xehil sim-run`) and tools share it:
+every connection of a program's DRM file is one open file of the device.
+Prints "listening on PATH" when ready; logs file opens and releases, rule
+firings and protocol errors to stderr. SIGTERM or SIGINT: clean shutdown
+(files released, socket removed).
+
+flags:
+  --socket=PATH          default $XDG_RUNTIME_DIR/xehil-simd.sock, else
+                         /tmp/xehil-simd-$UID.sock; a stale socket file is
+                         replaced, a live daemon's is an error
+  --device-profile=NAME  dg2-16g (default), bmg-12g, lnl-igpu
+  --script=FILE          fault rules (text-format xehil.sim.SimdScript,
+                         proto/simd.proto), e.g.
+                           rule { when { watch_subscribed {} }
+                                  action { fail_rebinds { error: ERRNO_ENOMEM } }
+                                  action { trigger_rebind {} } }
+  --max-clients=N        connections at once, 1..4096 (default 256)
+  --help                 this text
+
+exit codes: 0 stopped by a signal, 1 could not start, 2 usage error
+)";
+
+std::mutex log_mu;
+
+void LogLine(const std::string& line) {
+  std::lock_guard<std::mutex> lock(log_mu);
+  std::cerr << "xehil-simd: " << line << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+  if (!args.empty()) {
+    xehil::UsageError(absl::StrCat("unexpected argument '", args[0], "'"),
+                      kUsage);
+  }
+  xehil::simd::ServerOptions options;
+  options.socket_path = absl::GetFlag(FLAGS_socket);
+  if (options.socket_path.empty()) {
+    options.socket_path = xehil::simd::DefaultSocketPath();
+  }
+  options.max_clients = absl::GetFlag(FLAGS_max_clients);
+  if (options.max_clients < 1 || options.max_clients > 4096) {
+    xehil::UsageError("--max-clients must be between 1 and 4096", kUsage);
+  }
+  options.device_profile = absl::GetFlag(FLAGS_device_profile);
+  if (absl::StatusOr<xehil::sim::DeviceProfile> profile =
+          xehil::sim::FindProfile(options.device_profile);
+      !profile.ok()) {
+    xehil::UsageError(profile.status().message(), kUsage);
+  }
+  const std::string script = absl::GetFlag(FLAGS_script);
+  if (!script.empty()) {
+    absl::StatusOr<xehil::sim::SimdScript> loaded =
+        xehil::simd::LoadScriptFile(script);
+    if (!loaded.ok()) {
+      std::cerr << "xehil-simd: bad --script:\n"
+                << loaded.status().message() << "\n";
+      return xehil::kExitUsage;
+    }
+    options.script = *std::move(loaded);
+  }
+  options.log = LogLine;
+
+  // Signals are taken by sigwait() below: block them before any thread
+  // starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<xehil::simd::Server>> server =
+      xehil::simd::Server::Start(std::move(options));
+  if (!server.ok()) {
+    LogLine(std::string(server.status().message()));
+    return 1;
+  }
+  if (!script.empty()) {
+    LogLine(
+        absl::StrCat((*server)->Status().rules_size(), " rules from ", script));
+  }
+  LogLine((*server)->device()->Description());
+  std::printf("listening on %s\n", (*server)->socket_path().c_str());
+  std::fflush(stdout);
+
+  int received = 0;
+  while (sigwait(&stop_signals, &received) != 0) {
+  }
+  LogLine(absl::StrCat("signal ", received, " (", strsignal(received),
+                       "): stopping"));
+  (*server)->Stop();
+  return 0;
+}

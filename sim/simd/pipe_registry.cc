@@ -1,0 +1,115 @@
+#include "sim/simd/pipe_registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "core/base/errno_status.h"
+
+namespace xehil::simd {
+
+absl::StatusOr<uint64_t> PipeRegistry::Register(UniqueFd write_end,
+                                                uint64_t owner, uint32_t pid) {
+  if (!write_end.valid()) return absl::InvalidArgumentError("no descriptor");
+  UniqueFd probe(::fcntl(write_end.get(), F_DUPFD_CLOEXEC, 0));
+  if (!probe.valid()) return ErrnoToStatus(-errno, "dup pipe descriptor");
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (next_id_ >= (uint64_t{1} << 31)) {
+    return absl::ResourceExhaustedError("pipe ids exhausted");
+  }
+  queues_.erase(std::remove_if(queues_.begin(), queues_.end(),
+                               [](const auto& q) { return q.expired(); }),
+                queues_.end());
+  std::shared_ptr<sim::NotificationQueue> queue;
+  for (const auto& weak : queues_) {
+    std::shared_ptr<sim::NotificationQueue> live = weak.lock();
+    if (live != nullptr && live->Refers(write_end.get())) {
+      queue = std::move(live);
+      break;
+    }
+  }
+  if (queue == nullptr) {
+    // Adopt checks that this is a pipe open for writing.
+    absl::StatusOr<std::shared_ptr<sim::NotificationQueue>> adopted =
+        sim::NotificationQueue::Adopt(std::move(write_end));
+    if (!adopted.ok()) return adopted.status();
+    queue = *std::move(adopted);
+    queues_.push_back(queue);
+  } else {
+    const int flags = ::fcntl(write_end.get(), F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+      return absl::InvalidArgumentError("not the write end of a pipe");
+    }
+  }
+  auto entry = std::make_shared<Entry>();
+  entry->id = next_id_++;
+  entry->queue = std::move(queue);
+  entry->probe = std::move(probe);
+  entry->owner = owner;
+  entry->pid = pid;
+  const uint64_t id = entry->id;
+  entries_[id] = std::move(entry);
+  ++registered_;
+  return id;
+}
+
+std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::Find(
+    uint64_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+bool PipeRegistry::Release(uint64_t id, uint64_t owner) {
+  std::shared_ptr<const Entry> doomed;  // closed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second->owner != owner) return false;
+  doomed = std::move(it->second);
+  entries_.erase(it);
+  return true;
+}
+
+void PipeRegistry::ReleaseAll(uint64_t owner) {
+  std::vector<std::shared_ptr<const Entry>> doomed;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second->owner == owner) {
+      doomed.push_back(std::move(it->second));
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+size_t PipeRegistry::CountOwnedBy(uint64_t owner) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t count = 0;
+  for (const auto& [id, entry] : entries_) count += entry->owner == owner;
+  return count;
+}
+
+std::vector<PipeRegistry::Info> PipeRegistry::List() const {
+  std::vector<std::shared_ptr<const Entry>> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : entries_) entries.push_back(entry);
+  }
+  std::vector<Info> infos;
+  for (const auto& entry : entries) {
+    infos.push_back({entry->id, entry->pid, entry->queue->capacity_notes(),
+                     entry->queue->stats()});
+  }
+  return infos;
+}
+
+uint64_t PipeRegistry::registered_total() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return registered_;
+}
+
+}  // namespace xehil::simd

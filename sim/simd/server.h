@@ -1,0 +1,142 @@
+// simd::Server: the xehil-simd daemon. It owns one sim::Device and serves it
+// on a Unix SOCK_SEQPACKET socket speaking sim/simd/wire.h:
+//  - a kDrmFile connection is one open DRM file (DrmFile); when the
+//    connection goes (close, exit, SIGKILL) the file is released: removal
+//    records are posted, VMs, BOs and exec queues destroyed;
+//  - a kPipes connection registers notification-pipe write ends
+//    (PipeRegistry); its pipes are released when it goes;
+//  - a kControl connection carries xehil.sim.ControlRequest/ControlReply
+//    (status, pressure, per-file faults, rules, waits).
+// Script rules (RuleEngine) fire on the files' events.
+//
+// Robustness: a malformed datagram (bad magic, truncated, oversized, unknown
+// type, a message of the wrong role, descriptors where none belong, ...) gets
+// a best-effort kError reply and that connection is closed; the daemon and
+// every other connection carry on. At most `max_clients` connections are
+// served at once; the next gets kError and is closed.
+//
+// Threads: one accept loop and one thread per connection, all owned; Stop()
+// (or destruction) wakes and joins them, releases every file and removes the
+// socket file.
+//
+//   ServerOptions options;
+//   options.socket_path = "/run/user/1000/xehil-simd.sock";
+//   XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<Server> server,
+//                          Server::Start(std::move(options)));
+//   ...
+//   server->Stop();
+#ifndef XEHIL_SIM_SIMD_SERVER_H_
+#define XEHIL_SIM_SIMD_SERVER_H_
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/base/unique_fd.h"
+#include "proto/simd.pb.h"
+#include "sim/device.h"
+#include "sim/simd/pipe_registry.h"
+#include "sim/simd/rules.h"
+#include "sim/simd/socket_io.h"
+#include "sim/simd/wire.h"
+
+namespace xehil::simd {
+
+struct ServerOptions {
+  std::string socket_path;
+  // A built-in profile by name, unless `profile` is given (tests).
+  std::string device_profile = "dg2-16g";
+  std::optional<sim::DeviceProfile> profile;
+  sim::SimdScript script;  // validated by the caller (LoadScriptFile)
+  int max_clients = 256;
+  // One line per file open/release, rule firing and protocol error.
+  std::function<void(const std::string&)> log;
+};
+
+class Server {
+ public:
+  // Creates the device, listens and starts the accept loop.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Idempotent; returns once every thread is joined.
+  void Stop();
+
+  const std::string& socket_path() const { return options_.socket_path; }
+  const std::shared_ptr<sim::Device>& device() const { return device_; }
+
+  // What a status request answers.
+  sim::DeviceStatus Status() const;
+  // Runs one control request (what a kControl message gets).
+  sim::ControlReply Control(const sim::ControlRequest& request);
+
+ private:
+  struct Connection {
+    uint64_t id = 0;
+    UniqueFd fd;
+    std::thread thread;
+  };
+  struct OpenFileEntry {
+    uint32_t pid = 0;
+    std::string program;
+    uint32_t watches = 0;
+  };
+  class Session;  // server_session.cc
+
+  Server(ServerOptions options, std::shared_ptr<sim::Device> device);
+  void AcceptLoop();
+  void Accept();
+  void Reap();
+  void Serve(Connection* connection);
+  void Log(const std::string& line) const;
+
+  // server_control.cc
+  sim::ControlReply WaitReleased(const sim::WaitReleased& wait);
+  sim::ControlReply Apply(const sim::ApplyActions& apply);
+
+  ServerOptions options_;
+  const std::shared_ptr<sim::Device> device_;
+  PipeRegistry pipes_;
+  RuleEngine rules_;
+  UniqueFd listen_fd_;
+  UniqueFd stop_fd_;   // eventfd: readable once stopping
+  UniqueFd reap_fd_;   // eventfd: a connection thread finished
+  UniqueFd spare_fd_;  // freed to shed a connection when out of descriptors
+  dev_t socket_dev_ = 0;
+  ino_t socket_ino_ = 0;
+  // Refused connections (over max_clients), answered with kError and kept
+  // until the client's Hello arrives or it hangs up: closing a socket with
+  // unread data would reset the peer before it reads the kError. Accept
+  // loop only; at most kMaxRefused.
+  std::vector<UniqueFd> refused_;
+  static constexpr size_t kMaxRefused = 64;
+  std::thread accept_thread_;
+  std::mutex stop_mu_;  // serialises Stop()
+  bool stopped_ = false;
+
+  mutable std::mutex mu_;  // everything below; before RuleEngine and Device
+  std::condition_variable files_cv_;  // a file was released, or stopping
+  bool stopping_ = false;
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::vector<uint64_t> finished_;
+  size_t live_ = 0;  // connections whose session has not finished
+  uint64_t next_connection_ = 1;
+  std::map<sim::FileId, OpenFileEntry> files_;
+  sim::DaemonCounters counters_;
+};
+
+}  // namespace xehil::simd
+
+#endif  // XEHIL_SIM_SIMD_SERVER_H_

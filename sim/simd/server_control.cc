@@ -1,0 +1,221 @@
+// The daemon's control channel: status, pressure, faults on open files,
+// rules added at run time, and waits.
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
+#include "sim/simd/script.h"
+#include "sim/simd/server.h"
+
+namespace xehil::simd {
+namespace {
+
+sim::ControlReply ReplyFor(const absl::Status& status) {
+  sim::ControlReply reply;
+  reply.set_code(static_cast<int>(status.code()));
+  reply.set_message(std::string(status.message()));
+  return reply;
+}
+
+sim::Vm::State StateOf(sim::VmState state) {
+  switch (state) {
+    case sim::VmState::kHealthy:
+      return sim::Vm::HEALTHY;
+    case sim::VmState::kPaused:
+      return sim::Vm::PAUSED;
+    case sim::VmState::kBanned:
+      return sim::Vm::BANNED;
+  }
+  return sim::Vm::STATE_UNSPECIFIED;
+}
+
+void FillCounters(const sim::DeviceCounters& in, sim::Counters* out) {
+  for (const auto& [name, by_result] : in.ioctls) {
+    for (const auto& [result, count] : by_result) {
+      sim::IoctlCount* entry = out->add_ioctls();
+      entry->set_name(name);
+      entry->set_result(result);
+      if (result != 0) entry->set_errno_name(ErrnoName(result));
+      entry->set_count(count);
+    }
+  }
+  out->set_records_posted(in.records_posted);
+  out->set_records_refused(in.records_refused);
+  out->set_records_dropped(in.records_dropped);
+  out->set_records_unwatched(in.records_unwatched);
+  out->set_removals_posted(in.removals_posted);
+  out->set_evictions(in.evictions);
+  out->set_rebinds(in.rebinds);
+  out->set_rebind_failures(in.rebind_failures);
+  out->set_rebind_again_retries(in.rebind_again_retries);
+  out->set_vms_paused(in.vms_paused);
+  out->set_vms_banned(in.vms_banned);
+  out->set_restarts(in.restarts);
+  out->set_restarts_succeeded(in.restarts_succeeded);
+  out->set_restarts_failed(in.restarts_failed);
+  out->set_restarts_again(in.restarts_again);
+  out->set_restart_latency_samples(in.restart_latency_samples);
+  out->set_last_restart_latency_ns(in.last_restart_latency_ns);
+}
+
+}  // namespace
+
+sim::DeviceStatus Server::Status() const {
+  sim::DeviceStatus status;
+  status.set_description(device_->Description());
+  status.set_profile(device_->profile().name);
+  for (const sim::RegionUsage& usage : device_->Regions()) {
+    sim::Region* region = status.add_regions();
+    region->set_instance(usage.spec.instance);
+    region->set_mem_class(usage.spec.mem_class == DRM_XE_MEM_REGION_CLASS_VRAM
+                              ? "vram"
+                              : "system");
+    region->set_total_bytes(usage.spec.total_bytes);
+    region->set_used_bytes(usage.used);
+    region->set_pressure_bytes(usage.pressure);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, entry] : files_) {
+      sim::OpenFile* file = status.add_files();
+      file->set_file_id(id);
+      file->set_pid(entry.pid);
+      file->set_program(entry.program);
+      file->set_watches(entry.watches);
+      absl::StatusOr<std::map<uint32_t, sim::VmStatus>> vms =
+          device_->ListVms(id);
+      if (!vms.ok()) continue;
+      for (const auto& [vm_id, vm] : *vms) {
+        sim::Vm* out = file->add_vms();
+        out->set_vm_id(vm_id);
+        out->set_flags(vm.flags);
+        out->set_state(StateOf(vm.state));
+        out->set_error(vm.error);
+        out->set_rebind_pending(vm.rebind_pending);
+      }
+    }
+    *status.mutable_daemon() = counters_;
+    status.mutable_daemon()->set_connections(static_cast<uint32_t>(live_));
+  }
+  status.mutable_daemon()->set_pipes_registered(pipes_.registered_total());
+  for (const PipeRegistry::Info& info : pipes_.List()) {
+    sim::RegisteredPipe* pipe = status.add_pipes();
+    pipe->set_pipe_id(info.id);
+    pipe->set_pid(info.pid);
+    pipe->set_capacity_notes(info.capacity_notes);
+    pipe->set_posted(info.stats.posted);
+    pipe->set_dropped_full(info.stats.dropped_full);
+    pipe->set_dropped_unsized(info.stats.dropped_unsized);
+    pipe->set_filtered(info.stats.filtered);
+    pipe->set_loss_records(info.stats.loss_records);
+    pipe->set_removals(info.stats.removals);
+    pipe->set_write_failed(info.stats.write_failed);
+  }
+  FillCounters(device_->counters(), status.mutable_counters());
+  for (sim::RuleStatus& rule : rules_.Status()) {
+    *status.add_rules() = std::move(rule);
+  }
+  return status;
+}
+
+sim::ControlReply Server::Control(const sim::ControlRequest& request) {
+  switch (request.request_case()) {
+    case sim::ControlRequest::kStatus: {
+      sim::ControlReply reply;
+      *reply.mutable_status() = Status();
+      return reply;
+    }
+    case sim::ControlRequest::kInjectPressure:
+    case sim::ControlRequest::kReleasePressure: {
+      sim::ApplyActions apply;
+      sim::Action* action = apply.add_action();
+      if (request.has_inject_pressure()) {
+        *action->mutable_inject_pressure() = request.inject_pressure();
+      } else {
+        *action->mutable_release_pressure() = request.release_pressure();
+      }
+      return Apply(apply);
+    }
+    case sim::ControlRequest::kApply:
+      return Apply(request.apply());
+    case sim::ControlRequest::kAddRules: {
+      absl::Status valid = ValidateScript(request.add_rules(), "add_rules",
+                                          nullptr, rules_.rule_count() + 1);
+      if (!valid.ok()) return ReplyFor(valid);
+      rules_.AddRules(request.add_rules());
+      Log(absl::StrCat("added ", request.add_rules().rule_size(), " rules"));
+      return ReplyFor(absl::OkStatus());
+    }
+    case sim::ControlRequest::kWaitIdle:
+      device_->WaitIdle();
+      return ReplyFor(absl::OkStatus());
+    case sim::ControlRequest::kWaitReleased:
+      return WaitReleased(request.wait_released());
+    case sim::ControlRequest::REQUEST_NOT_SET:
+      break;
+  }
+  return ReplyFor(absl::InvalidArgumentError("empty ControlRequest"));
+}
+
+sim::ControlReply Server::Apply(const sim::ApplyActions& apply) {
+  bool needs_file = false;
+  for (const sim::Action& action : apply.action()) {
+    absl::Status valid = ValidateAction(action);
+    if (!valid.ok()) return ReplyFor(valid);
+    needs_file |=
+        !action.has_inject_pressure() && !action.has_release_pressure();
+  }
+  if (apply.action_size() == 0) {
+    return ReplyFor(absl::InvalidArgumentError("apply needs an action"));
+  }
+  if (needs_file) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (files_.count(apply.file_id()) == 0) {
+      return ReplyFor(
+          absl::NotFoundError(absl::StrCat("no open file ", apply.file_id())));
+    }
+  }
+  const std::vector<uint32_t> vms =
+      apply.vm_id() != 0 ? std::vector<uint32_t>{apply.vm_id()}
+                         : RestartableVms(*device_, apply.file_id());
+  absl::Status first = absl::OkStatus();
+  for (const sim::Action& action : apply.action()) {
+    std::string what;
+    absl::Status status =
+        ApplyAction(*device_, action, apply.file_id(), vms, &what);
+    Log(absl::StrCat(
+        "control: ", what.empty() ? "action" : what,
+        needs_file ? absl::StrCat(" (file ", apply.file_id(), ")") : "",
+        status.ok() ? "" : ": ", status.message()));
+    if (first.ok()) first = status;
+  }
+  return ReplyFor(first);
+}
+
+sim::ControlReply Server::WaitReleased(const sim::WaitReleased& wait) {
+  const auto timeout =
+      std::chrono::milliseconds(wait.timeout_ms() ? wait.timeout_ms() : 10000);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto open = [&] {
+    size_t count = 0;
+    for (const auto& [id, entry] : files_) {
+      if ((wait.pid() == 0 || entry.pid == wait.pid()) &&
+          (wait.file_id() == 0 || id == wait.file_id())) {
+        ++count;
+      }
+    }
+    return count;
+  };
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool released = files_cv_.wait_until(
+      lock, deadline, [&] { return stopping_ || open() == 0; });
+  if (stopping_) return ReplyFor(absl::CancelledError("daemon stopping"));
+  if (!released) {
+    return ReplyFor(absl::DeadlineExceededError(absl::StrCat(
+        open(), " matching files still open after ", timeout.count(), " ms")));
+  }
+  return ReplyFor(absl::OkStatus());
+}
+
+}  // namespace xehil::simd
