@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errno_status.h"
+#include "core/base/read_file.h"
 #include "core/base/unique_fd.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -65,21 +66,7 @@ absl::StatusOr<Scenario> ParseScenarioText(absl::string_view text,
 }
 
 absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return ErrnoToStatus(-errno, absl::StrCat("cannot open scenario ", path));
-  }
-  std::string text;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoToStatus(-errno, absl::StrCat("cannot read scenario ", path));
-    }
-    text.append(buffer, static_cast<size_t>(n));
-  }
+  XEHIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, "scenario"));
   return ParseScenarioText(text, path);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errno_status.h"
+#include "core/base/read_file.h"
 #include "core/base/unique_fd.h"
 #include "google/protobuf/io/tokenizer.h"
 
@@ -179,25 +180,8 @@ absl::StatusOr<sim::SimdScript> ParseScriptText(absl::string_view text,
 }
 
 absl::StatusOr<sim::SimdScript> LoadScriptFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return ErrnoToStatus(-errno, absl::StrCat("cannot open script ", path));
-  }
-  std::string text;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoToStatus(-errno, absl::StrCat("cannot read script ", path));
-    }
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": larger than 1 MiB; not a fault script"));
-    }
-  }
+  XEHIL_ASSIGN_OR_RETURN(std::string text,
+                         ReadFileToString(path, "script", 1u << 20));
   return ParseScriptText(text, path);
 }
 

@@ -12,27 +12,6 @@
 
 namespace xehil::lab {
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path,
-                                             absl::string_view what) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    return ErrnoToStatus(-errno, absl::StrCat("cannot open ", what, " ", path));
-  }
-  std::string text;
-  char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoToStatus(-errno,
-                           absl::StrCat("cannot read ", what, " ", path));
-    }
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
-}
-
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   XEHIL_ASSIGN_OR_RETURN(std::string text,
                          ReadFileToString(path, "token file"));

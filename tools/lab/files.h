@@ -11,12 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/read_file.h"  // ReadFileToString, used with these
 
 namespace xehil::lab {
-
-// The file's bytes; `what` names it in errors ("inventory", "token file").
-absl::StatusOr<std::string> ReadFileToString(const std::string& path,
-                                             absl::string_view what);
 
 // The first line of a token file, surrounding space trimmed;
 // INVALID_ARGUMENT when that is empty.
