@@ -165,55 +165,42 @@ int DrmIoctl(int fd, const FdEntry& entry, unsigned long request, void* arg) {
 using xehil::preload::FdEntry;
 using xehil::preload::FdKind;
 using xehil::preload::HasMode;
+
+// open(2)'s optional third argument, read only when `flags` say it is there
+// (va_start must run in the variadic function itself, hence a macro).
+#define XEHIL_OPEN_MODE(flags, mode) \
+  mode_t mode = 0;                   \
+  if (HasMode(flags)) {              \
+    va_list ap;                      \
+    va_start(ap, flags);             \
+    mode = va_arg(ap, mode_t);       \
+    va_end(ap);                      \
+  }
 using xehil::preload::Open;
 
 XEHIL_EXPORT int open(const char* path, int flags, ...) {
   XEHIL_OVERRIDE_GUARD("open");
-  mode_t mode = 0;
-  if (HasMode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  XEHIL_OPEN_MODE(flags, mode);
   return Open(path, flags, xehil::preload::real_open.get(), path, flags, mode);
 }
 
 XEHIL_EXPORT int open64(const char* path, int flags, ...) {
   XEHIL_OVERRIDE_GUARD("open64");
-  mode_t mode = 0;
-  if (HasMode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  XEHIL_OPEN_MODE(flags, mode);
   return Open(path, flags, xehil::preload::real_open64.get(), path, flags,
               mode);
 }
 
 XEHIL_EXPORT int openat(int dirfd, const char* path, int flags, ...) {
   XEHIL_OVERRIDE_GUARD("openat");
-  mode_t mode = 0;
-  if (HasMode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  XEHIL_OPEN_MODE(flags, mode);
   return Open(path, flags, xehil::preload::real_openat.get(), dirfd, path,
               flags, mode);
 }
 
 XEHIL_EXPORT int openat64(int dirfd, const char* path, int flags, ...) {
   XEHIL_OVERRIDE_GUARD("openat64");
-  mode_t mode = 0;
-  if (HasMode(flags)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, mode_t);
-    va_end(ap);
-  }
+  XEHIL_OPEN_MODE(flags, mode);
   return Open(path, flags, xehil::preload::real_openat64.get(), dirfd, path,
               flags, mode);
 }
