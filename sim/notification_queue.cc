@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 
 #include "core/base/errno_status.h"
 #include "core/uapi/xe_uapi.h"
+#include "sim/carrier_notification_reader.h"
 
 namespace xehil::sim {
 namespace {
@@ -77,7 +79,11 @@ absl::StatusOr<std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
 NotificationQueue::Create() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(-errno, "pipe2");
-  NotificationPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  NotificationPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1]), nullptr};
+  absl::StatusOr<std::shared_ptr<NotificationReader>> reader =
+      MakeCarrierNotificationReader();
+  if (!reader.ok()) return reader.status();
+  pipe.reader = *std::move(reader);
 
   UniqueFd write_end(::fcntl(pipe.write_end.get(), F_DUPFD_CLOEXEC, 0));
   if (!write_end.valid()) return ErrnoToStatus(-errno, "dup pipe write end");
@@ -99,9 +105,21 @@ absl::StatusOr<std::shared_ptr<NotificationQueue>> NotificationQueue::Adopt(
     return absl::InvalidArgumentError(
         "not the write end of a pipe: a notification queue needs one");
   }
-  // O_NONBLOCK is per open file description, so the user's write end shares
-  // it; nobody but tests writes there, and a full pipe must never block us.
-  if (::fcntl(write_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+  // O_NONBLOCK lives on the open file description, which the user's write
+  // end shares: a client could clear it and make our writes block. Reopening
+  // the pipe gives us a description of our own. Without /proc (or with the
+  // reader already gone: ENXIO) keep the shared one, set non-blocking.
+  const std::string self = "/proc/self/fd/" + std::to_string(write_end.get());
+  UniqueFd own(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (own.valid()) {
+    struct stat own_st;
+    if (::fstat(own.get(), &own_st) == 0 && own_st.st_ino == st.st_ino &&
+        own_st.st_dev == st.st_dev) {
+      write_end = std::move(own);
+    }
+  }
+  if (::fcntl(write_end.get(), F_SETFL,
+              ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK) != 0) {
     return ErrnoToStatus(-errno, "set O_NONBLOCK on pipe write end");
   }
   // Refused growth (pipe-user-pages limits) is survivable: a write that
@@ -164,6 +182,11 @@ bool NotificationQueue::Post(absl::Span<const uint8_t> record,
   }
   watch_notification header = ReadHeader(record);
   if ((header.info & WATCH_INFO_LENGTH) != record.size()) return false;
+  // A loss record in the carrier is a marker (see the header).
+  if (header.type == WATCH_TYPE_META &&
+      header.subtype == WATCH_META_LOSS_NOTIFICATION) {
+    return false;
+  }
   // Like the kernel, the watch's id replaces whatever id bits were there.
   header.info = (header.info & ~WATCH_INFO_ID) |
                 (static_cast<uint32_t>(watch_id) << WATCH_INFO_ID__SHIFT);
@@ -222,8 +245,9 @@ bool NotificationQueue::QueueLocked(absl::Span<const uint8_t> bytes) {
 
 void NotificationQueue::DropFullLocked() {
   ++stats_.dropped_full;
-  // One loss record per run of drops, right behind the last queued record,
-  // which is where the kernel's read() would insert it.
+  // One marker per run of drops, right behind the last queued record: the
+  // kernel's PIPE_BUF_FLAG_LOSS on it, which CarrierReader turns into the
+  // loss record that read() makes up.
   if (loss_pending_) return;
   const std::vector<uint8_t> loss =
       MetaRecord(WATCH_META_LOSS_NOTIFICATION, sizeof(watch_notification));

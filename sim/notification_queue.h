@@ -1,7 +1,7 @@
 // sim::NotificationQueue: the kernel side of one notification pipe, carried
-// over an ordinary pipe. Userspace cannot write records into a real
-// notification pipe (EXDEV), so the simulator writes byte-identical records
-// into a plain pipe and enforces the kernel's semantics itself:
+// over an ordinary pipe (the carrier). Userspace cannot write records into a
+// real notification pipe (EXDEV), so the simulator writes byte-identical
+// records into a plain pipe and enforces the kernel's posting rules itself:
 //  - ring size set once, in notes (1..512, else -EINVAL; a second call
 //    -EBUSY), rounded up to whole pages of 32 notes; every record is dropped
 //    until the size is set;
@@ -9,19 +9,27 @@
 //    with FIONREAD on the pipe), whatever its length;
 //  - a filter (IOC_WATCH_QUEUE_SET_FILTER rules) applies to all but meta
 //    records (removal, loss), which bypass it;
-//  - when the ring is full the record is dropped and exactly one 8-byte loss
-//    record follows the last record queued before the drop; drops in a row
-//    collapse into one loss record;
 //  - the watch id is put into info bits 8..15 at post time (replacing what
-//    was there, as the kernel does).
+//    was there, as the kernel does);
+//  - when the ring is full the record is dropped and the kernel flags the
+//    last queued record (PIPE_BUF_FLAG_LOSS). Here the flag is an 8-byte
+//    loss *marker* written right behind that record, once per run of drops.
+//    The kernel makes the loss record up in read(), after the flagged record
+//    is consumed, and never queues one: CarrierReader (carrier_reader.h)
+//    turns markers into exactly that, so carriers must be read through it
+//    (the pipe this makes carries a reader; see NotificationPipe::reader).
+//
+// The carrier's write end used here is a private open file description (the
+// pipe reopened through /proc/self/fd), so a client that clears O_NONBLOCK on
+// its own write end cannot make a post block.
 //
 // Thread-safe: posts come from the simulator's worker and ioctl callers.
 //
 //   auto created = NotificationQueue::Create();
 //   auto& [queue, pipe] = *created;
 //   queue->SetSize(32);
-//   queue->Post(vm_err_bytes, /*watch_id=*/1);   // reader sees it on
-//   pipe.read_end
+//   queue->Post(vm_err_bytes, /*watch_id=*/1);
+//   ReadNotificationPipe(pipe, buf, sizeof(buf));  // the reader sees it
 #ifndef XEHIL_SIM_NOTIFICATION_QUEUE_H_
 #define XEHIL_SIM_NOTIFICATION_QUEUE_H_
 
@@ -49,24 +57,25 @@ class NotificationQueue {
     uint64_t dropped_full = 0;  // dropped because the ring was full
     uint64_t dropped_unsized = 0;  // dropped because SET_SIZE was never called
     uint64_t filtered = 0;         // rejected by the filter
-    uint64_t loss_records = 0;     // loss records written
+    uint64_t loss_records = 0;     // loss markers written (runs of drops)
     uint64_t removals = 0;         // removal records written
     // Lost to the pipe itself: write end closed, reader gone, write error.
     uint64_t write_failed = 0;
   };
 
-  // Makes the pipe. The returned NotificationPipe is the user's (both ends);
-  // the queue keeps its own duplicate of the write end until
-  // CloseWriteEnd() or destruction.
+  // Makes the pipe. The returned NotificationPipe is the user's (both ends
+  // and the reader that makes up the kernel's read semantics); the queue
+  // keeps its own write end until CloseWriteEnd() or destruction.
   static absl::StatusOr<
       std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
   Create();
 
   // A queue over an existing pipe's write end, e.g. one another process
-  // passed by SCM_RIGHTS (xehil-simd): the same O_NONBLOCK and pipe size as
-  // Create(), identified by the pipe's inode and device like Create()'s, so
-  // Refers() matches every descriptor of that pipe. The queue owns
-  // `write_end`. InvalidArgument if it is not a pipe opened for writing.
+  // passed by SCM_RIGHTS (xehil-simd): a private non-blocking write end and
+  // the pipe size of Create(), identified by the pipe's inode and device like
+  // Create()'s, so Refers() matches every descriptor of that pipe. The queue
+  // owns `write_end`. InvalidArgument if it is not a pipe opened for writing.
+  // Whoever reads the pipe must read it through a CarrierReader.
   static absl::StatusOr<std::shared_ptr<NotificationQueue>> Adopt(
       UniqueFd write_end);
 
@@ -82,7 +91,8 @@ class NotificationQueue {
   int SetFilter(const watch_notification_filter* filter);
 
   // Posts one record. `record` starts with a watch_notification whose length
-  // bits equal record.size() (8..127, else false and nothing is written);
+  // bits equal record.size() (8..127, else false and nothing is written) and
+  // that is not a loss record (the kernel never queues one);
   // `watch_id` goes into info bits 8..15 before filtering. Returns true if
   // the record was queued (false: invalid, filtered, unsized, ring full, or
   // pipe gone).

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -612,7 +614,9 @@ TEST(NotificationQueueAdopt, PostsIntoAnExistingPipeAndRefersToIt) {
   std::shared_ptr<NotificationQueue> queue = *adopted;
   EXPECT_TRUE(queue->Refers(read_end.get()));
   EXPECT_TRUE(queue->Refers(client_write_end.get()));
-  EXPECT_EQ(::fcntl(client_write_end.get(), F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+  // The queue writes through a description of its own: the client's flags
+  // are left alone.
+  EXPECT_EQ(::fcntl(client_write_end.get(), F_GETFL) & O_NONBLOCK, 0);
 
   ASSERT_EQ(queue->SetSize(1), 0);
   EXPECT_EQ(queue->capacity_notes(), 32u);
@@ -629,6 +633,35 @@ TEST(NotificationQueueAdopt, PostsIntoAnExistingPipeAndRefersToIt) {
   queue->CloseWriteEnd();
   client_write_end.reset();
   EXPECT_EQ(::read(read_end.get(), got.data(), got.size()), 0);
+}
+
+TEST(NotificationQueueAdopt, ClientClearingNonblockCannotMakeAPostBlock) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+  UniqueFd read_end(fds[0]);
+  UniqueFd client_write_end(fds[1]);
+  auto adopted = NotificationQueue::Adopt(
+      UniqueFd(::fcntl(fds[1], F_DUPFD_CLOEXEC, 0)));
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  std::shared_ptr<NotificationQueue> queue = *adopted;
+  ASSERT_EQ(queue->SetSize(1), 0);
+  // The hostile client: a one-page pipe, filled, then blocking.
+  ASSERT_GE(::fcntl(client_write_end.get(), F_SETPIPE_SZ, 4096), 0);
+  const std::vector<uint8_t> junk(4096, 0xee);
+  while (::write(client_write_end.get(), junk.data(), junk.size()) > 0) {
+  }
+  ASSERT_EQ(::fcntl(client_write_end.get(), F_SETFL, 0), 0);
+
+  std::future<bool> posted = std::async(std::launch::async, [&] {
+    return queue->Post(VmErr(), 1);
+  });
+  if (posted.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "Post blocked on a full pipe";
+    std::vector<uint8_t> drain(8192);
+    (void)!::read(read_end.get(), drain.data(), drain.size());
+  }
+  EXPECT_FALSE(posted.get());
+  EXPECT_EQ(queue->stats().dropped_full, 1u);
 }
 
 TEST(NotificationQueueAdopt, RejectsReadEndsAndNonPipes) {

@@ -10,7 +10,11 @@
 #ifndef XEHIL_CORE_BACKEND_KERNEL_BACKEND_H_
 #define XEHIL_CORE_BACKEND_KERNEL_BACKEND_H_
 
+#include <sys/types.h>
+
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,14 +35,43 @@ struct NotificationPipeOptions {
   std::optional<std::vector<watch_notification_type_filter>> filter;
 };
 
+// The read path of a notification pipe that a backend emulates. A kernel's
+// notification pipe needs none: read(2) and FIONREAD on its read end already
+// behave as uapi.md says. A simulated one carries records over an ordinary
+// pipe, which cannot make up the loss record at read time or refuse to split
+// a record; its backend supplies this instead (Envoy's OsSysCalls idea: the
+// seam owns the system calls it must change). poll(2) on the read end stays
+// exact: an emulated pipe is readable exactly when records are queued.
+class NotificationReader {
+ public:
+  virtual ~NotificationReader() = default;
+  // read(2) on `read_fd`, the pipe's read end: whole records, the loss record
+  // where the kernel makes it up, -ENOBUFS, -EAGAIN for an empty O_NONBLOCK
+  // end. Bytes, 0 at EOF, or -errno. Thread-safe.
+  virtual ssize_t Read(int read_fd, void* buf, size_t size) = 0;
+  // ioctl(FIONREAD): bytes of the queued records (never the pending loss
+  // record), or -errno.
+  virtual int BytesQueued(int read_fd) = 0;
+};
+
 // Both ends of a notification pipe. The kernel is not a writer: once every
 // userspace write end is closed an empty pipe reads EOF and polls POLLHUP
 // although watches stay active, so a reader that wants to block keeps
-// `write_end` open for as long as it listens.
+// `write_end` open for as long as it listens. Read it with
+// ReadNotificationPipe(), never with read(2) directly.
 struct NotificationPipe {
   UniqueFd read_end;
   UniqueFd write_end;
+  // Set by backends that emulate the pipe; null for a kernel pipe.
+  std::shared_ptr<NotificationReader> reader;
 };
+
+// read(2) on `pipe`'s read end with the kernel's semantics, through its
+// reader if it has one: bytes, 0 at EOF, or -errno (EINTR is retried).
+ssize_t ReadNotificationPipe(const NotificationPipe& pipe, void* buf,
+                             size_t size);
+// FIONREAD on `pipe`'s read end: bytes of the queued records, or -errno.
+int NotificationBytesQueued(const NotificationPipe& pipe);
 
 class KernelBackend {
  public:

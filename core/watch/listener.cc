@@ -1,5 +1,6 @@
 #include "core/watch/listener.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -36,6 +37,12 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(NotificationPipe pipe,
   }
   UniqueFd stop_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_fd.valid()) return ErrnoToStatus(errno, "Listener: eventfd");
+  // Each wake-up reads until EAGAIN, which needs a non-blocking read end.
+  const int flags = ::fcntl(pipe.read_end.get(), F_GETFL);
+  if (flags < 0 ||
+      ::fcntl(pipe.read_end.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return ErrnoToStatus(errno, "Listener: O_NONBLOCK on the read end");
+  }
 
   std::unique_ptr<Listener> listener(
       new Listener(std::move(pipe), std::move(stop_fd), std::move(callback),
@@ -102,10 +109,17 @@ void Listener::Run() {
       return;
     }
     if (fds[1].revents == 0) continue;
-    // POLLHUP with data still queued also reports POLLIN; reading until read()
-    // returns 0 drains it before the stream ends.
+    // Read until EAGAIN: a kernel makes the loss record up in the read()
+    // after the one that consumed the flagged record, and poll() does not
+    // report it, so stopping at the first read could leave it pending until
+    // the next record, maybe for ever. POLLHUP with records queued also
+    // reports POLLIN; reading until read() returns 0 drains them first.
     absl::Status error;
-    EndReason reason = ReadAndDeliver(&buffer, &events, &error);
+    EndReason reason;
+    do {
+      reason = ReadAndDeliver(&buffer, &events, &error);
+    } while (reason == EndReason::kRunning && !drained_ &&
+             !stop_requested_.load(std::memory_order_relaxed));
     if (reason != EndReason::kRunning) {
       End(reason, std::move(error));
       return;
@@ -116,14 +130,15 @@ void Listener::Run() {
 Listener::EndReason Listener::ReadAndDeliver(std::vector<uint8_t>* buffer,
                                              std::vector<WatchEvent>* events,
                                              absl::Status* error) {
-  ssize_t n;
-  do {
-    n = ::read(pipe_.read_end.get(), buffer->data(), buffer->size());
-  } while (n < 0 && errno == EINTR);
+  drained_ = false;
+  const ssize_t n = ReadNotificationPipe(pipe_, buffer->data(), buffer->size());
+  if (n == -EAGAIN) {
+    drained_ = true;
+    return EndReason::kRunning;
+  }
   if (n < 0) {
-    // Someone else made the read end non-blocking and drained it first.
-    if (errno == EAGAIN) return EndReason::kRunning;
-    *error = ErrnoToStatus(errno, "Listener: read from notification pipe");
+    *error = ErrnoToStatus(static_cast<int>(-n),
+                           "Listener: read from notification pipe");
     return EndReason::kError;
   }
 

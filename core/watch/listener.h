@@ -2,7 +2,12 @@
 // records and hands each event to a callback.
 //
 // The thread blocks in poll() on the pipe and on a stop eventfd with no
-// timeout, so an idle listener never wakes up. It keeps the pipe's write end
+// timeout, so an idle listener never wakes up. After each wake-up it reads
+// (through the pipe's NotificationReader, if any) until EAGAIN: the kernel
+// makes a loss record up in the read() after the one that consumed the
+// flagged record, invisible to poll(), so a single read per wake-up could
+// leave it pending until the next record arrives. Start() makes the read end
+// O_NONBLOCK for that. It keeps the pipe's write end
 // open for its whole life: the kernel is not a writer, and a notification
 // pipe whose last write end is closed reads EOF and polls POLLHUP at once.
 //
@@ -124,8 +129,9 @@ class Listener {
            Options options);
 
   void Run();
-  // Reads once and delivers what it decoded. Returns kRunning to go on; for
-  // kError, `*error` says what failed.
+  // Reads once and delivers what it decoded. Returns kRunning to go on
+  // (drained_ says whether the read found the pipe empty); for kError,
+  // `*error` says what failed.
   EndReason ReadAndDeliver(std::vector<uint8_t>* buffer,
                            std::vector<WatchEvent>* events,
                            absl::Status* error);
@@ -137,6 +143,7 @@ class Listener {
   const Callback callback_;
   const Options options_;
   RecordDecoder decoder_;  // listener thread only
+  bool drained_ = false;   // listener thread only: the last read got EAGAIN
   std::atomic<bool> stop_requested_{false};
 
   std::mutex stop_mu_;  // serialises Stop(); guards thread_

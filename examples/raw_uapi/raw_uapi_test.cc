@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/preload/preload_test_util.h"
+#include "sim/simd/client.h"
 #include "tools/agent/testing/child_process.h"
 
 namespace xehil {
@@ -27,6 +28,7 @@ constexpr char kXehil[] = "tools/xehil/xehil";
 constexpr char kSimd[] = "sim/simd/xehil-simd";
 constexpr char kRestartOnEnomem[] = "examples/raw_uapi/restart_on_enomem";
 constexpr char kVramShare[] = "examples/raw_uapi/vram_share";
+constexpr char kLossSequence[] = "examples/raw_uapi/loss_sequence";
 constexpr char kScript[] = "examples/raw_uapi/enomem_on_watch.textproto";
 // Only reached when something is broken.
 constexpr absl::Duration kLongWait = absl::Seconds(30);
@@ -122,6 +124,42 @@ TEST(TwoProcesses, HogEvictsAWorkloadThatRecoversOnceTheHogExits) {
   EXPECT_THAT((*workload)->StdoutText(), HasSubstr("recovered after"));
   EXPECT_THAT((*workload)->StdoutText(),
               Not(HasSubstr("error=-12")));  // only VRAM, never sysmem
+}
+
+// The Done-when of the loss-record issue: 40 errors into a one-page ring
+// give the sequence measured on a real 6.12 kernel.
+TEST(RawUapiProgram, SeesTheKernelsSequenceWhenItsRingOverflows) {
+  absl::StatusOr<std::unique_ptr<preload::testing::SimdDaemon>> daemon =
+      preload::testing::SimdDaemon::Start(
+          preload::testing::Runfile(kSimd),
+          {absl::StrCat("--script=", preload::testing::Runfile(kScript))});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
+      StartSimRun({absl::StrCat("--socket=", (*daemon)->socket()), "--",
+                   preload::testing::Runfile(kLossSequence), "40"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  std::optional<std::string> armed = LineWith(**run, "armed pid=");
+  ASSERT_TRUE(armed.has_value()) << (*run)->StderrText();
+
+  // Every VM's rebind has failed once the device model is idle.
+  absl::StatusOr<simd::Client> control = simd::Client::Connect(
+      (*daemon)->socket(), simd::Role::kControl, "raw_uapi_test");
+  ASSERT_TRUE(control.ok()) << control.status();
+  sim::ControlRequest idle;
+  idle.mutable_wait_idle();
+  ASSERT_TRUE(control->Control(idle).ok());
+  const pid_t program =
+      static_cast<pid_t>(std::stol(armed->substr(armed->find('=') + 1)));
+  ASSERT_EQ(::kill(program, SIGUSR1), 0);
+
+  EXPECT_EQ((*run)->WaitExit(kLongWait), 0)
+      << (*run)->StdoutText() << (*run)->StderrText();
+  const std::string out = (*run)->StdoutText();
+  EXPECT_THAT(out, HasSubstr("read #1: 768 bytes"));
+  EXPECT_THAT(out, HasSubstr("poll: 0"));
+  EXPECT_THAT(out, HasSubstr("FIONREAD: 0"));
+  EXPECT_THAT(out, HasSubstr("read #2: 8 bytes (loss)"));
+  EXPECT_THAT(out, HasSubstr("read #3: -1 (Resource temporarily unavailable)"));
 }
 
 }  // namespace

@@ -87,4 +87,17 @@ Forgotten FdTable::RemoveLocked(int fd) {
   return gone;
 }
 
+std::vector<std::pair<int, std::shared_ptr<NotifyPipe>>>
+FdTable::NotifyReadEnds() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<int, std::shared_ptr<NotifyPipe>>> ends;
+  for (const auto& [fd, entry] : entries_) {
+    if (entry.kind != FdKind::kNotifyRead || entry.pipe == nullptr) continue;
+    bool seen = false;
+    for (const auto& end : ends) seen |= end.second == entry.pipe;
+    if (!seen) ends.emplace_back(fd, entry.pipe);
+  }
+  return ends;
+}
+
 }  // namespace xehil::preload

@@ -37,9 +37,10 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "sim/preload/record_stager.h"
+#include "sim/carrier_reader.h"
 
 namespace xehil::preload {
 
@@ -67,12 +68,18 @@ class NotifyPipe {
  public:
   // Called once from the destructor, when no descriptor and no call in
   // flight refers to the pipe any more: tells the daemon and closes wake_fd.
-  using Releaser = void (*)(uint64_t pipe_id, int wake_fd);
+  using Releaser = void (*)(const NotifyPipe& pipe);
 
-  NotifyPipe(uint64_t pipe_id, int wake_fd, Releaser releaser)
-      : pipe_id_(pipe_id), wake_fd_(wake_fd), releaser_(releaser) {}
+  // `reader` makes up the kernel's read() and FIONREAD over the carrier
+  // (null only in tests that never read).
+  NotifyPipe(uint64_t pipe_id, int wake_fd, Releaser releaser,
+             std::unique_ptr<sim::CarrierReader> reader = nullptr)
+      : pipe_id_(pipe_id),
+        wake_fd_(wake_fd),
+        releaser_(releaser),
+        reader_(std::move(reader)) {}
   ~NotifyPipe() {
-    if (releaser_ != nullptr) releaser_(pipe_id_, wake_fd_);
+    if (releaser_ != nullptr) releaser_(*this);
   }
   NotifyPipe(const NotifyPipe&) = delete;
   NotifyPipe& operator=(const NotifyPipe&) = delete;
@@ -90,17 +97,22 @@ class NotifyPipe {
   int read_ends() const { return read_ends_.load(); }
   int write_ends() const { return write_ends_.load(); }
 
-  // Serialises readers; guards stager().
-  std::mutex& mu() { return mu_; }
-  RecordStager& stager() { return stager_; }
-  // Bytes staged (lock-free snapshot for poll and FIONREAD).
-  size_t staged_hint() const {
-    return staged_hint_.load(std::memory_order_acquire);
+  // The kernel's read() and FIONREAD over the carrier (thread-safe).
+  sim::CarrierReader* reader() const { return reader_.get(); }
+
+  // What the program did that only works by accident (xehil sim-run's
+  // hints): poll() answers of POLLHUP and read()s of EOF it got because no
+  // write end was left — on a kernel a loop over those spins — and when the
+  // first and the last of them happened (CLOCK_MONOTONIC ns).
+  void CountHangupAnswer(uint64_t now_ns) {
+    if (hangup_answers_.fetch_add(1, std::memory_order_relaxed) == 0) {
+      first_hangup_ns_.store(now_ns, std::memory_order_relaxed);
+    }
+    last_hangup_ns_.store(now_ns, std::memory_order_relaxed);
   }
-  // Call with mu() held after the stager changed.
-  void PublishStaged() {
-    staged_hint_.store(stager_.staged(), std::memory_order_release);
-  }
+  uint64_t hangup_answers() const { return hangup_answers_.load(); }
+  uint64_t first_hangup_ns() const { return first_hangup_ns_.load(); }
+  uint64_t last_hangup_ns() const { return last_hangup_ns_.load(); }
 
  private:
   friend class FdTable;
@@ -110,9 +122,10 @@ class NotifyPipe {
   std::atomic<int> read_ends_{0};
   std::atomic<int> write_ends_{0};
   std::atomic<bool> writers_gone_{false};
-  std::atomic<size_t> staged_hint_{0};
-  std::mutex mu_;
-  RecordStager stager_;
+  const std::unique_ptr<sim::CarrierReader> reader_;
+  std::atomic<uint64_t> hangup_answers_{0};
+  std::atomic<uint64_t> first_hangup_ns_{0};
+  std::atomic<uint64_t> last_hangup_ns_{0};
 };
 
 struct FdEntry {
@@ -140,6 +153,10 @@ class FdTable {
 
   // What `fd` is, as far as the table knows. Lock-free below kFastFds.
   FdKind Hint(int fd) const;
+  // Every notification pipe with a read end in the table, with one of its
+  // read-end descriptors.
+  std::vector<std::pair<int, std::shared_ptr<NotifyPipe>>> NotifyReadEnds()
+      const;
   // A copy of the entry (kind kNone if there is none).
   FdEntry Get(int fd) const;
 

@@ -13,8 +13,8 @@ namespace {
 
 // Releases seen by the NotifyPipe destructor, for the tests below.
 std::vector<uint64_t>* released = nullptr;
-void RecordRelease(uint64_t pipe_id, int /*wake_fd*/) {
-  if (released != nullptr) released->push_back(pipe_id);
+void RecordRelease(const NotifyPipe& pipe) {
+  if (released != nullptr) released->push_back(pipe.pipe_id());
 }
 
 class FdTableTest : public ::testing::Test {

@@ -147,6 +147,12 @@ int NotifyPipeIoctl(int fd, const FdEntry& entry, unsigned long request,
 // DRM_IOCTL_XE_WATCH_QUEUE, or -EBADF / -EINVAL as the kernel would answer.
 int64_t WatchedPipeId(int fd);
 
+// With XEHIL_PRELOAD_REPORT=PATH set, appends one line to PATH for a
+// notification pipe the program misused (preload_report.cc, read by xehil
+// sim-run): `pipe=ID pid=PID hangups=N first_ns=T last_ns=T loss_owed=0|1`.
+// `read_fd` is a live read end (-1 once every descriptor is closed).
+void ReportPipe(const NotifyPipe& pipe, int read_fd);
+
 // Fork handling of the pipe registry (preload_pipe.cc).
 void PipesPrepareFork();
 void PipesParentAfterFork();

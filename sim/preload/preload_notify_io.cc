@@ -1,7 +1,10 @@
 // libxehil_preload.so: read(), write(), poll() and ppoll() on notification
 // pipes, with the kernel's semantics:
-//  - read returns whole records only, ENOBUFS when the next one does not fit
-//    (RecordStager);
+//  - read is the kernel's pipe_read() (sim/carrier_reader.h): whole records
+//    only, ENOBUFS when the next one does not fit, and the loss record made
+//    up after the flagged record was consumed — in the same read only when
+//    more records follow, else by the next read; poll and FIONREAD never
+//    count it;
 //  - the kernel is not a writer: once the program's last write end is
 //    closed, an empty read end reads EOF and polls POLLHUP (POLLIN too while
 //    records are queued), although the daemon keeps its own write end and
@@ -23,26 +26,12 @@ extern "C" void __chk_fail(void) __attribute__((noreturn));
 namespace xehil::preload {
 namespace {
 
-// The ordinary pipe behind a notification pipe's read end.
-class PipeSource : public RecordSource {
- public:
-  explicit PipeSource(int fd) : fd_(fd) {}
-  ssize_t Available() override {
-    int queued = 0;
-    if (real_ioctl.get()(fd_, FIONREAD, &queued) != 0) return -errno;
-    return queued;
-  }
-  ssize_t Read(uint8_t* out, size_t size) override {
-    ssize_t n;
-    do {
-      n = real_read.get()(fd_, out, size);
-    } while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : n;
-  }
-
- private:
-  const int fd_;
-};
+uint64_t NowNs() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000u +
+         static_cast<uint64_t>(now.tv_nsec);
+}
 
 // Blocks until the pipe has bytes or the last write end goes (the wake
 // eventfd). 0, or -errno (EINTR included: read() would return it too for a
@@ -60,27 +49,20 @@ ssize_t ReadNotify(int fd, void* buf, size_t count) {
     return real_read.get()(fd, buf, count);
   }
   NotifyPipe& pipe = *entry.pipe;
-  if (count == 0) return 0;
-  if (buf == nullptr) {
-    errno = EFAULT;
-    return -1;
-  }
   for (;;) {
-    ssize_t n;
-    {
-      std::lock_guard<std::mutex> lock(pipe.mu());
-      PipeSource source(fd);
-      n = pipe.stager().Read(static_cast<uint8_t*>(buf), count, source);
-      pipe.PublishStaged();
+    // With no writer left the kernel says EOF when nothing is queued; the
+    // daemon's write end must not make us block for ever.
+    const bool writers_gone = pipe.writers_gone();
+    const ssize_t n = pipe.reader()->Read(fd, static_cast<uint8_t*>(buf), count,
+                                          writers_gone);
+    if (n >= 0) {
+      if (n == 0 && count > 0 && writers_gone) pipe.CountHangupAnswer(NowNs());
+      return n;
     }
-    if (n > 0) return n;
-    if (n < 0) {
+    if (n != -EAGAIN) {
       errno = static_cast<int>(-n);
       return -1;
     }
-    // Nothing queued. With no writer left the kernel says EOF; the daemon's
-    // write end must not make us block for ever.
-    if (pipe.writers_gone()) return 0;
     const int flags = real_fcntl.get()(fd, F_GETFL);
     if (flags >= 0 && (flags & O_NONBLOCK)) {
       errno = EAGAIN;
@@ -119,10 +101,10 @@ timespec Remaining(const timespec& deadline) {
 }
 
 // poll/ppoll when notification read ends are in the set. Ends whose
-// writers are gone, or with a record staged here, are answered from our
-// state (and take no part in the real poll, which then does not block); the
-// others are polled for real together with their wake eventfds, so that a
-// blocked poll returns when another thread closes the last write end.
+// writers are gone are answered from our state (and take no part in the real
+// poll, which then does not block); the others are polled for real together
+// with their wake eventfds, so that a blocked poll returns when another thread
+// closes the last write end.
 int PollNotify(pollfd* fds, nfds_t nfds, const timespec* timeout,
                const sigset_t* sigmask) {
   std::vector<std::shared_ptr<NotifyPipe>> pipes(nfds);
@@ -154,13 +136,15 @@ int PollNotify(pollfd* fds, nfds_t nfds, const timespec* timeout,
       emulated[i] = 0;
       const NotifyPipe* pipe = pipes[i].get();
       if (pipe == nullptr) continue;
-      const bool writers_gone = pipe->writers_gone();
-      if (writers_gone || pipe->staged_hint() > 0) {
+      if (pipe->writers_gone()) {
+        // A loss record owed to the next read() is invisible here, as in the
+        // kernel: only queued records make the end readable.
         int in_pipe = 0;
         real_ioctl.get()(fds[i].fd, FIONREAD, &in_pipe);
-        short revents = writers_gone ? POLLHUP : 0;  // reported unasked
-        if (in_pipe > 0 || pipe->staged_hint() > 0) {
-          revents |= fds[i].events & (POLLIN | POLLRDNORM);
+        short revents = POLLHUP;  // reported unasked
+        if (in_pipe > 0) revents |= fds[i].events & (POLLIN | POLLRDNORM);
+        if (revents == POLLHUP) {
+          pipes[i]->CountHangupAnswer(NowNs());
         }
         emulated[i] = revents;
         set[i].fd = -1;  // answered here; the real poll ignores it

@@ -153,10 +153,11 @@ PipeLink& Pipes() {
 }
 
 // NotifyPipe's releaser: the last reference to the pipe went.
-void ReleasePipe(uint64_t pipe_id, int wake_fd) {
+void ReleasePipe(const NotifyPipe& pipe) {
   const int saved = errno;
-  Pipes().Release(pipe_id);
-  if (wake_fd >= 0) real_close.get()(wake_fd);
+  ReportPipe(pipe, /*read_fd=*/-1);
+  Pipes().Release(pipe.pipe_id());
+  if (pipe.wake_fd() >= 0) real_close.get()(pipe.wake_fd());
   errno = saved;
 }
 
@@ -211,10 +212,9 @@ int NotifyPipeIoctl(int fd, const FdEntry& entry, unsigned long request,
     return rc == 0 ? 0 : Fail(-rc);
   }
   if (request == FIONREAD && entry.kind == FdKind::kNotifyRead) {
-    // Queued record bytes: those staged here plus those still in the pipe.
-    int in_pipe = 0;
-    if (real_ioctl.get()(fd, FIONREAD, &in_pipe) != 0) return -1;
-    const int total = in_pipe + static_cast<int>(entry.pipe->staged_hint());
+    // Queued record bytes: never a loss marker or the owed loss record.
+    const int total = entry.pipe->reader()->BytesQueued(fd);
+    if (total < 0) return Fail(-total);
     CheckedUserMemory memory;
     if (!memory.Write(reinterpret_cast<uintptr_t>(arg), &total,
                       sizeof(total))) {
@@ -245,9 +245,14 @@ XEHIL_EXPORT int pipe2(int fds[2], int flags) noexcept {
   const int read_fd = fds[0], write_fd = fds[1];
   auto& real_close = xehil::preload::real_close;
   int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  int reader_error = 0;
+  std::unique_ptr<xehil::sim::CarrierReader> reader =
+      xehil::sim::CarrierReader::Create(&reader_error);
   uint64_t pipe_id = 0;
   int rc = wake_fd < 0 ? -errno
-                       : xehil::preload::Pipes().Register(write_fd, &pipe_id);
+           : reader == nullptr
+               ? -reader_error
+               : xehil::preload::Pipes().Register(write_fd, &pipe_id);
   if (rc != 0) {
     real_close.get()(read_fd);
     real_close.get()(write_fd);
@@ -256,7 +261,7 @@ XEHIL_EXPORT int pipe2(int fds[2], int flags) noexcept {
     return -1;
   }
   auto pipe = std::make_shared<xehil::preload::NotifyPipe>(
-      pipe_id, wake_fd, &xehil::preload::ReleasePipe);
+      pipe_id, wake_fd, &xehil::preload::ReleasePipe, std::move(reader));
   {
     xehil::preload::Forgotten stale_read = xehil::preload::Table().Add(
         read_fd, FdEntry{FdKind::kNotifyRead, xehil::preload::Identify(read_fd),

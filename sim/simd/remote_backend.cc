@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errno_status.h"
 #include "core/uapi/watch_uapi.h"
+#include "sim/carrier_notification_reader.h"
 #include "sim/simd/ioctl_buffers.h"
 
 namespace xehil::simd {
@@ -110,7 +111,12 @@ absl::StatusOr<NotificationPipe> RemoteBackend::OpenNotificationPipe(
     const NotificationPipeOptions& options) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoToStatus(-errno, "pipe2");
-  NotificationPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  NotificationPipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1]), nullptr};
+  // The daemon writes records and loss markers into an ordinary pipe.
+  absl::StatusOr<std::shared_ptr<NotificationReader>> reader =
+      sim::MakeCarrierNotificationReader();
+  if (!reader.ok()) return reader.status();
+  pipe.reader = *std::move(reader);
   std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fds[0]);
   if (!key.has_value()) return absl::InternalError("pipe2 gave no pipe");
 

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,9 +16,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/read_file.h"
 #include "sim/simd/client.h"
 #include "sim/simd/script.h"
 #include "sim/simd/wire.h"
+#include "tools/xehil/sim_run_hints.h"
 #include "tools/xehil/sim_run_process.h"
 #include "tools/xehil/sim_run_summary.h"
 
@@ -83,7 +86,8 @@ absl::StatusOr<sim::DeviceStatus> Status(simd::Client& control) {
 // told why it could not run.
 std::optional<int> RunProgram(const SimRunOptions& options,
                               const std::string& preload,
-                              const std::string& socket, pid_t* pid,
+                              const std::string& socket,
+                              const std::string& report, pid_t* pid,
                               std::ostream& err) {
   std::vector<std::string> env;
   std::string ld_preload;
@@ -104,6 +108,8 @@ std::optional<int> RunProgram(const SimRunOptions& options,
   preloads.push_back(preload);
   env.push_back(absl::StrCat("LD_PRELOAD=", absl::StrJoin(preloads, ":")));
   env.push_back(absl::StrCat(simd::kSocketEnv, "=", socket));
+  if (!report.empty())
+    env.push_back(absl::StrCat(kPreloadReportEnv, "=", report));
 
   struct sigaction forward = {};
   forward.sa_handler = ForwardSignal;
@@ -130,6 +136,28 @@ std::optional<int> RunProgram(const SimRunOptions& options,
   ::sigaction(SIGTERM, &old_term, nullptr);
   ::sigaction(SIGHUP, &old_hup, nullptr);
   return status;
+}
+
+// An empty file for the interposer's pipe reports; "" if none can be made
+// (the run goes on without hints).
+std::string MakeReportFile() {
+  const char* tmp = ::getenv("TMPDIR");
+  std::string path = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                  "/xehil-sim-run-XXXXXX");
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) return "";
+  ::close(fd);
+  return path;
+}
+
+// Prints the listener hints the interposer's reports give, and removes the
+// report file.
+void PrintListenerHints(const std::string& report, std::ostream& err) {
+  if (report.empty()) return;
+  absl::StatusOr<std::string> text = ReadFileToString(report, "pipe report");
+  ::unlink(report.c_str());
+  if (!text.ok()) return;
+  for (const std::string& hint : ListenerHints(*text)) err << hint;
 }
 
 }  // namespace
@@ -213,7 +241,9 @@ int RunSimRun(const SimRunOptions& options, std::ostream& err) {
   }
 
   pid_t pid = 0;
-  std::optional<int> status = RunProgram(options, preload, socket, &pid, err);
+  const std::string report = MakeReportFile();
+  std::optional<int> status =
+      RunProgram(options, preload, socket, report, &pid, err);
   const int code = status.has_value() ? ExitCodeOf(*status) : kExitNotRun;
   if (status.has_value()) {
     err << "xehil sim-run: " << options.command[0] << " " << Describe(*status)
@@ -236,9 +266,11 @@ int RunSimRun(const SimRunOptions& options, std::ostream& err) {
   absl::StatusOr<sim::DeviceStatus> after = Status(*control);
   if (!after.ok()) {
     err << "xehil sim-run: status: " << after.status().message() << "\n";
+    PrintListenerHints(report, err);
     return code;
   }
   PrintSimRunSummary(*before, *after, err);
+  PrintListenerHints(report, err);
   return code;
 }
 

@@ -172,4 +172,19 @@ TEST(SimRun, SetupProblemsAreNamed) {
   EXPECT_THAT(no_program.out, HasSubstr("sim-run needs a program"));
 }
 
+TEST(SimRun, NamesAListenerThatClosedItsWriteEndAndSpins) {
+  const Outcome run = SimRun(std::string("-- sim/preload/hangup_spin 300"));
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("got POLLHUP/EOF at once 300 times"));
+  EXPECT_THAT(run.out, HasSubstr("Keep the write end open"));
+}
+
+TEST(SimRun, SaysNothingOfAListenerThatKeepsItsWriteEnd) {
+  TempDir dir;
+  const std::string script = dir.Write("enomem.textproto", kEnomemScript);
+  const Outcome run = SimRun("--script=" + script + " -- " + kRestartOnEnomem);
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_THAT(run.out, Not(HasSubstr("hint:")));
+}
+
 }  // namespace
