@@ -14,6 +14,10 @@
  *
  *   xehil sim-run --script=enomem_on_watch.textproto -- loss_sequence [VMS]
  *
+ * With `--read-once` after VMS it stops after read #1, as a listener that
+ * reads once per POLLIN would, leaving the loss record unread (sim-run says
+ * so).
+ *
  * Plain C11 and the UAPI header, like restart_on_enomem.c.
  */
 #define _GNU_SOURCE
@@ -120,6 +124,10 @@ int main(int argc, char **argv) {
   ssize_t n = read(fds[0], buf, sizeof(buf));
   printf("read #1: %zd bytes\n", n);
   ok &= n == RING_RECORDS * record;
+  if (argc > 2 && strcmp(argv[2], "--read-once") == 0) {
+    printf("stopping after one read\n");
+    return ok ? 0 : 1;
+  }
 
   struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
   int polled = poll(&pfd, 1, 0);

@@ -2,6 +2,7 @@
 // id, VM_ERR records from control faults and script rules, removal records
 // when a DRM connection closes, and the watch-queue ioctls' errnos.
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,41 @@ TEST_F(ServerWatch, ControlFaultPostsVmErrToARegisteredPipe) {
 
   EXPECT_EQ(Restart(*file, vm), 0);
   EXPECT_EQ(Restart(*file, vm), -EALREADY);
+}
+
+// The kernel's sequence for 40 errors into a one-page ring, through a
+// RemoteBackend pipe that the daemon writes into.
+TEST_F(ServerWatch, OverflowedRingOwesTheLossRecordToTheNextRead) {
+  std::unique_ptr<RemoteBackend> file = OpenRemote();
+  for (int i = 0; i < 40; ++i) {
+    uint32_t vm = 0;
+    ASSERT_EQ(VmCreate(*file, kRestartable, &vm), 0);
+  }
+  NotificationPipeOptions options;
+  options.ring_notes = 1;
+  absl::StatusOr<NotificationPipe> pipe = file->OpenNotificationPipe(options);
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  ASSERT_EQ(sim::testing::Watch(*file, pipe->read_end.get(), 1), 0);
+  Apply(file->file_id(), 0, FailRebinds(-ENOMEM));
+  Apply(file->file_id(), 0, TriggerRebind());
+  sim::ControlRequest idle;
+  idle.mutable_wait_idle();
+  MustControl(idle);
+  const int fd = pipe->read_end.get();
+  ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+
+  std::vector<uint8_t> buf(64 * 1024);
+  EXPECT_EQ(ReadNotificationPipe(*pipe, buf.data(), buf.size()),
+            static_cast<ssize_t>(32 * kVmErrBytes));
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
+  EXPECT_EQ(NotificationBytesQueued(*pipe), 0);
+  ASSERT_EQ(ReadNotificationPipe(*pipe, buf.data(), buf.size()), 8);
+  watch_notification loss;
+  std::memcpy(&loss, buf.data(), sizeof(loss));
+  EXPECT_EQ(loss.type, static_cast<uint32_t>(WATCH_TYPE_META));
+  EXPECT_EQ(loss.subtype, static_cast<uint32_t>(WATCH_META_LOSS_NOTIFICATION));
+  EXPECT_EQ(ReadNotificationPipe(*pipe, buf.data(), buf.size()), -EAGAIN);
 }
 
 TEST_F(ServerWatch, UnknownPipeIsEinvalAndTheSamePipeTwiceIsEbusy) {

@@ -84,6 +84,8 @@ int scenario_eof(void) {
   notification_pipe(fds);
   int drm = open_node();
   watch(drm, fds[0], 5);
+  int later = open_node(); /* a second watch, for "EOF is not final" below */
+  watch(later, fds[0], 6);
   CHECK_OK(close(drm)); /* the file goes: a removal record follows */
   wait_for_record(fds[0]);
   int queued = 0;
@@ -111,6 +113,21 @@ int scenario_eof(void) {
   CHECK_EQ(set[1].revents, POLLHUP);
   CHECK_EQ(read(fds[0], buf, sizeof(buf) + unknown_zero), 0); /* EOF, though */
   CHECK_EQ(read(fds[0], buf, sizeof(buf)), 0); /* the daemon writes on */
+
+  /* EOF is not final: a record that comes later brings POLLIN back, is
+   * read, and then the pipe reads EOF again. The second file's watch posts
+   * its removal record when that file is closed. */
+  CHECK_OK(close(later));
+  set[1].events = POLLIN;
+  struct timespec tick = {0, 1000000};
+  for (int i = 0; i < 20000; ++i) { /* POLLHUP answers at once: wait */
+    CHECK_EQ(poll(&set[1], 1, 0), 1);
+    if (set[1].revents & POLLIN) break;
+    nanosleep(&tick, NULL);
+  }
+  CHECK_EQ(set[1].revents, POLLIN | POLLHUP);
+  expect_removal(fds[0], 6);
+  CHECK_EQ(read(fds[0], buf, sizeof(buf)), 0);
   CHECK_OK(close(fds[0]));
   CHECK_OK(close(idle[0]));
   CHECK_OK(close(idle[1]));
