@@ -8,6 +8,7 @@
  *   read #1   the 32 oldest VM_ERR records, nothing else;
  *   poll      0: the loss record is owed, but poll() does not show it;
  *   FIONREAD  0: it counts queued records only;
+ *   read 4 B  ENOBUFS: the owed loss record does not fit, and stays owed;
  *   read #2   the 8-byte loss record, made up by read();
  *   read #3   EAGAIN.
  * Prints each answer and exits 0 only if all of them are the kernel's.
@@ -138,6 +139,12 @@ int main(int argc, char **argv) {
   if (ioctl(fds[0], FIONREAD, &queued) != 0) queued = -errno;
   printf("FIONREAD: %d\n", queued);
   ok &= queued == 0;
+
+  n = read(fds[0], buf, 4);
+  const int small_err = n < 0 ? errno : 0;
+  printf("read into 4 bytes: %zd (%s)\n", n,
+         n < 0 ? strerror(small_err) : "data");
+  ok &= n == -1 && small_err == ENOBUFS;
 
   n = read(fds[0], buf, sizeof(buf));
   printf("read #2: %zd bytes%s\n", n, n == 8 && is_loss(buf) ? " (loss)" : "");

@@ -175,6 +175,8 @@ TEST(RawUapiProgram, SeesTheKernelsSequenceWhenItsRingOverflows) {
   EXPECT_THAT(out, HasSubstr("read #1: 768 bytes"));
   EXPECT_THAT(out, HasSubstr("poll: 0"));
   EXPECT_THAT(out, HasSubstr("FIONREAD: 0"));
+  EXPECT_THAT(out,
+              HasSubstr("read into 4 bytes: -1 (No buffer space available)"));
   EXPECT_THAT(out, HasSubstr("read #2: 8 bytes (loss)"));
   EXPECT_THAT(out, HasSubstr("read #3: -1 (Resource temporarily unavailable)"));
   EXPECT_THAT(run->StderrText(), Not(HasSubstr("hint:")));
