@@ -114,13 +114,15 @@ ssize_t CarrierReader::PeekLocked(int fd, size_t limit) {
   limit = std::min(limit, kPeekMax);
   const long teed = Sys(SYS_tee, fd, scratch_write_, static_cast<long>(limit),
                         SPLICE_F_NONBLOCK);
-  if (teed == -EAGAIN || teed == 0)
+  if (teed == -EAGAIN || teed == 0) {
     return 0;  // empty (with or without writers)
+  }
   if (teed < 0) return teed;
   size_t got = 0;
   while (got < static_cast<size_t>(teed)) {
-    const long n = Sys(SYS_read, scratch_read_,
-                       reinterpret_cast<long>(peek_ + got), teed - got);
+    const long n =
+        Sys(SYS_read, scratch_read_, reinterpret_cast<long>(peek_ + got),
+            teed - static_cast<long>(got));
     if (n <= 0) return n < 0 ? n : -EIO;
     got += static_cast<size_t>(n);
   }

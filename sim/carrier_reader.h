@@ -96,7 +96,7 @@ class CarrierReader {
   mutable std::mutex mu_;
   bool note_loss_ = false;
   // Big enough for a whole ring: 512 records of 127 bytes plus markers.
-  static constexpr size_t kPeekMax = 80 * 1024;
+  static constexpr size_t kPeekMax = size_t{80} * 1024;
   uint8_t peek_[kPeekMax];
 };
 

@@ -20,8 +20,9 @@ ssize_t ReadNotificationPipe(const NotificationPipe& pipe, void* buf,
 }
 
 int NotificationBytesQueued(const NotificationPipe& pipe) {
-  if (pipe.reader != nullptr)
+  if (pipe.reader != nullptr) {
     return pipe.reader->BytesQueued(pipe.read_end.get());
+  }
   int queued = 0;
   if (::ioctl(pipe.read_end.get(), FIONREAD, &queued) != 0) return -errno;
   return queued;

@@ -53,9 +53,14 @@ std::vector<std::string> ListenerHints(absl::string_view text) {
   for (const PipeReport& r : ParsePipeReports(text)) {
     if (r.hangups >= kSpinAnswers) {
       const double seconds =
-          r.last_ns > r.first_ns ? (r.last_ns - r.first_ns) / 1e9 : 0.0;
+          r.last_ns > r.first_ns
+              ? static_cast<double>(r.last_ns - r.first_ns) / 1e9
+              : 0.0;
       const std::string rate =
-          seconds > 0 ? absl::StrFormat(" (%.0f/s)", r.hangups / seconds) : "";
+          seconds > 0
+              ? absl::StrFormat(" (%.0f/s)",
+                                static_cast<double>(r.hangups) / seconds)
+              : "";
       hints.push_back(absl::StrCat(
           "xehil sim-run: hint: pid ", r.pid, " got POLLHUP/EOF at once ",
           r.hangups, " times", rate, " on notification pipe ", r.pipe_id,
