@@ -65,6 +65,9 @@ void LogLine(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The default goes in before parsing, so an explicit empty --socket= is
+  // told apart from no --socket at all.
+  absl::SetFlag(&FLAGS_socket, xehil::simd::DefaultSocketPath());
   std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
   if (!args.empty()) {
     xehil::UsageError(absl::StrCat("unexpected argument '", args[0], "'"),
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
   xehil::simd::ServerOptions options;
   options.socket_path = absl::GetFlag(FLAGS_socket);
   if (options.socket_path.empty()) {
-    options.socket_path = xehil::simd::DefaultSocketPath();
+    xehil::UsageError("--socket needs a path", kUsage);
   }
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
   if (options.max_clients < 1 || options.max_clients > 4096) {

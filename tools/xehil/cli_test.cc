@@ -53,6 +53,33 @@ TEST(XehilCli, UsageErrorsExitTwo) {
   EXPECT_EQ(Xehil("watch --format=xml").exit_code, 2);
 }
 
+TEST(XehilCli, UsageErrorsNameXehilAndPointAtHelp) {
+  CliRun r = Xehil("watch --ring=0");
+  EXPECT_THAT(r.out, HasSubstr("xehil: --ring must be between 1 and 512"));
+  EXPECT_THAT(r.out, HasSubstr("(see `xehil --help`)"));
+}
+
+TEST(XehilCli, HelpOfAnUnknownCommandSaysUnknownAndExitsTwo) {
+  CliRun r = Xehil("vm-run --help");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("unknown command 'vm-run'"));
+  EXPECT_EQ(Xehil("watch --help").exit_code, 0);
+}
+
+TEST(XehilCli, WatchOnTheSimulatorStopsAfterCountEvents) {
+  CliRun r = Xehil("watch --backend=sim --count=2 --format=json 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 2u) << r.out;
+}
+
+TEST(XehilCli, UnknownDeviceProfileIsAUsageError) {
+  EXPECT_EQ(Xehil("demo --device-profile=nope").exit_code, 2);
+  EXPECT_EQ(Xehil("sim-run --device-profile=nope -- /bin/true").exit_code, 2);
+  EXPECT_EQ(Xehil("watch --device-profile=nope").exit_code, 2);
+}
+
 TEST(XehilCli, InfoOnTheSimulatorShowsRegionsAndWatchSupport) {
   CliRun r = Xehil("info --backend=sim --device-profile=bmg-12g");
   EXPECT_EQ(r.exit_code, 0) << r.out;
@@ -125,8 +152,9 @@ TEST(XehilCli, ListShowsScenariosAndTheirChecks) {
 TEST(XehilCli, RunPassesAScenarioAndWritesJsonAndJunit) {
   const std::string json = TmpPath("r.json");
   const std::string xml = TmpPath("r.xml");
-  CliRun r = Xehil("run scenarios/transient_enomem.textproto --report-json=" +
-                   json + " --junit=" + xml + " --repeat=2");
+  CliRun r =
+      Xehil("run scenarios/transient_enomem.textproto --report-json=" + json +
+            " --junit=" + xml + " --repeat=2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2 scenario runs: 2 pass, 0 fail"));
   EXPECT_THAT(ReadFile(json), HasSubstr("RESULT_PASS"));
@@ -147,7 +175,10 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
     expectations {
       name: "an error that never happens"
       within_ms: 50
-      events_seen { type: EVENT_TYPE_VM_ERR count { min: 1 } }
+      events_seen {
+        type: EVENT_TYPE_VM_ERR
+        count { min: 1 }
+      }
     }
   )pb");
   CliRun r = Xehil("run " + path);
@@ -157,7 +188,8 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
 }
 
 TEST(XehilCli, RunNamesTheFileAndLineOfASyntaxError) {
-  std::string path = WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
+  std::string path =
+      WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
   CliRun r = Xehil("run " + path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("bad.textproto:2"));

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "sim/device_profile.h"
 #include "tools/common/flags.h"
 #include "tools/xehil/backend_select.h"
 #include "tools/xehil/demo.h"
@@ -181,9 +182,9 @@ int Watch() {
 }
 
 int Info() {
-  absl::StatusOr<xehil::OpenedBackend> opened = xehil::OpenBackend(
-      absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
-      absl::GetFlag(FLAGS_device));
+  absl::StatusOr<xehil::OpenedBackend> opened =
+      xehil::OpenBackend(absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
+                         absl::GetFlag(FLAGS_device));
   if (!opened.ok()) {
     if (opened.status().code() == absl::StatusCode::kInvalidArgument &&
         absl::GetFlag(FLAGS_backend) != "sim" &&
@@ -200,7 +201,9 @@ int Info() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+  std::vector<std::string> args = xehil::ParseFlagsOrExit(
+      argc, argv, kUsage,
+      {"demo", "watch", "info", "run", "list", "sim-run", "help"});
   if (args.empty()) xehil::UsageError("missing command", kUsage);
   const std::string& command = args[0];
   if (command == "help") {
@@ -210,6 +213,14 @@ int main(int argc, char** argv) {
   const std::string backend = absl::GetFlag(FLAGS_backend);
   if (backend != "sim" && backend != "xe") {
     xehil::UsageError("--backend must be sim or xe", kUsage);
+  }
+  // An unknown profile is a usage error whatever the command.
+  if (const std::string profile = absl::GetFlag(FLAGS_device_profile);
+      !profile.empty()) {
+    if (absl::Status found = xehil::sim::FindProfile(profile).status();
+        !found.ok()) {
+      xehil::UsageError(found.message(), kUsage);
+    }
   }
   if (command == "sim-run") {
     xehil::SimRunOptions options;
