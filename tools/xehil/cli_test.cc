@@ -1,4 +1,5 @@
 // Runs the xehil binary the way users do and checks exit codes and output.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct CliRun {
   int exit_code = -1;
@@ -159,6 +161,40 @@ TEST(XehilCli, RunPassesAScenarioAndWritesJsonAndJunit) {
   EXPECT_THAT(r.out, HasSubstr("2 scenario runs: 2 pass, 0 fail"));
   EXPECT_THAT(ReadFile(json), HasSubstr("RESULT_PASS"));
   EXPECT_THAT(ReadFile(xml), HasSubstr("<testcase"));
+}
+
+TEST(XehilCli, RunWritesTheLabPageForThisHost) {
+  const std::string html = TmpPath("run.html");
+  CliRun r = Xehil("run scenarios/transient_enomem.textproto --html=" + html);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const std::string page = ReadFile(html);
+  EXPECT_THAT(page, HasSubstr("<tr class=\"host-row st-pass\">"));
+  EXPECT_THAT(page, HasSubstr("transient_enomem"));
+  EXPECT_THAT(page, HasSubstr("class=\"chart timeline\""));
+  EXPECT_THAT(page, HasSubstr("</html>"));
+}
+
+TEST(XehilCli, RunSaysWhatAPathThatIsNotAFileIs) {
+  const std::string fifo = TmpPath("scenario.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  CliRun r = Xehil("run " + fifo);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(fifo + ": a FIFO, not a scenario file"));
+  r = Xehil("run /dev/zero");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("/dev/zero: a character device"));
+  r = Xehil("run /nonexistent.textproto");
+  EXPECT_THAT(r.out, HasSubstr("no such scenario file"));
+}
+
+TEST(XehilCli, RunChecksOutputDirectoriesBeforeRunning) {
+  for (const std::string flag : {"--report-json", "--junit", "--html"}) {
+    CliRun r = Xehil("run scenarios/transient_enomem.textproto " + flag +
+                     "=/nonexistent/dir/out");
+    EXPECT_EQ(r.exit_code, 2) << flag;
+    EXPECT_THAT(r.out, HasSubstr("directory /nonexistent/dir does not exist"));
+    EXPECT_THAT(r.out, Not(HasSubstr("[1/1]"))) << "the run started";
+  }
 }
 
 TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {

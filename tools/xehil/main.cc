@@ -32,6 +32,8 @@ ABSL_FLAG(int, ring, 256, "watch: ring size in notes (1..512).");
 ABSL_FLAG(bool, quiet, false, "demo: no per-event lines, only the summary.");
 ABSL_FLAG(std::string, report_json, "", "run: write the reports as JSON here.");
 ABSL_FLAG(std::string, junit, "", "run: write JUnit XML here.");
+ABSL_FLAG(std::string, html, "",
+          "run: write the lab's HTML page (this host) here.");
 ABSL_FLAG(int, repeat, 1, "run: run each scenario N times.");
 ABSL_FLAG(uint64_t, seed, 0, "run: seed recorded in each report.");
 ABSL_FLAG(bool, verbose, false,
@@ -72,8 +74,8 @@ commands:
           Exit 0 only if no run failed (PASS, or SKIP on a backend that
           cannot do a step).
           usage: xehil run FILE|DIR... [--backend=sim|xe] [--device-profile]
-                 [--report-json=PATH] [--junit=PATH] [--repeat=N] [--seed=N]
-                 [--verbose]
+                 [--report-json=PATH] [--junit=PATH] [--html=PATH]
+                 [--repeat=N] [--seed=N] [--verbose]
   list    Show scenarios and what each one checks: xehil list FILE|DIR...
   sim-run Run an unmodified program (written against the raw xe UAPI) on a
           simulated device: starts xehil-simd (or uses --socket), runs the
@@ -99,6 +101,7 @@ flags:
   --quiet            demo: print only the phases and the summary
   --report-json=PATH run: write every report (xehil.ReportSet) as JSON
   --junit=PATH       run: write JUnit XML, one test case per scenario run
+  --html=PATH        run: write the HTML page xehil-lab writes, for this host
   --repeat=N         run: run each scenario N times (default 1)
   --seed=N           run: seed recorded in the reports
   --verbose          run: print every event and restart as a line;
@@ -125,6 +128,7 @@ int Run(std::vector<std::string> paths) {
   options.xe_path = absl::GetFlag(FLAGS_device);
   options.report_json = absl::GetFlag(FLAGS_report_json);
   options.junit = absl::GetFlag(FLAGS_junit);
+  options.html = absl::GetFlag(FLAGS_html);
   options.repeat = absl::GetFlag(FLAGS_repeat);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.verbose = absl::GetFlag(FLAGS_verbose);
