@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   libdrm-dev pkg-config openssl
-  libxml2-utils binutils
+  libxml2-utils libxml2-dev binutils
   clang libclang-rt-14-dev
 )
 

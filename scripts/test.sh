@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, runs every test target that
-# does not need xe hardware, and ends with 'N passed, N failed' (test cases).
-# Extra arguments go to `bazel test` (e.g. --config=asan).
+# does not need xe hardware, and ends with 'N passed, N failed' (test cases)
+# counted from this bazel invocation's own build events, never from results
+# that earlier runs or other configs left in bazel-testlogs.
+#
+# Usage: scripts/test.sh [BAZEL_FLAG...] [TARGET_PATTERN...]
+#   Flags (e.g. --config=asan, -k) go to `bazel test`; write them as
+#   --name=value. Arguments that do not start with '-' are target patterns
+#   (default //...).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh || exit 1
 
-bazel test "$@" //...
+flags=()
+patterns=()
+for arg in "$@"; do
+  case "$arg" in
+    -*) flags+=("$arg") ;;
+    *) patterns+=("$arg") ;;
+  esac
+done
+[ ${#patterns[@]} -eq 0 ] && patterns=(//...)
+
+events=$(mktemp "${TMPDIR:-/tmp}/xehil-test-events.XXXXXX") || exit 1
+trap 'rm -f "$events"' EXIT
+
+bazel test --build_event_json_file="$events" "${flags[@]}" -- "${patterns[@]}"
 bazel_rc=$?
 
-# Same selection as .bazelrc's test_tag_filters: hardware and manual tests are
-# run by their own config.
-mapfile -t targets < <(bazel query --noshow_progress \
-  'tests(//...) except attr(tags, "requires-xe|manual", tests(//...))' 2>/dev/null)
-testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
-python3 scripts/count-tests.py "$testlogs" "${targets[@]}"
+python3 scripts/count-tests.py "$events"
 count_rc=$?
 [ $bazel_rc -eq 0 ] && [ $count_rc -eq 0 ]

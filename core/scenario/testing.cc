@@ -1,5 +1,6 @@
 #include "core/scenario/testing.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -28,6 +29,20 @@ class ResultMatcher : public ::testing::MatcherInterface<const Report&> {
     }
     for (const std::string& step : report.skipped_steps()) {
       *listener << "\n  skipped " << step;
+    }
+    const int entries = report.timeline_size();
+    if (entries > 0) {
+      const int first = std::max(0, entries - kTimelineTail);
+      *listener << "\n  timeline, last " << entries - first << " of " << entries
+                << " entries:";
+      for (int i = first; i < entries; ++i) {
+        const TimelineEntry& t = report.timeline(i);
+        *listener << "\n    " << t.t_us() << " us " << t.kind();
+        if (!t.file().empty()) *listener << " " << t.file();
+        if (t.vm_id() != 0) *listener << " vm=" << t.vm_id();
+        if (!t.detail().empty()) *listener << " " << t.detail();
+        if (t.error() != 0) *listener << " error=" << t.error();
+      }
     }
     return report.result() == want_;
   }
@@ -70,6 +85,12 @@ absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
 
 ::testing::Matcher<const Report&> ScenarioResultIs(Result result) {
   return ::testing::MakeMatcher(new ResultMatcher(result));
+}
+
+void PrintTo(const Report& report, std::ostream* os) {
+  *os << "Report{scenario '" << report.scenario() << "' "
+      << ResultName(report.result()) << ", " << report.expectations_size()
+      << " expectations, " << report.timeline_size() << " timeline entries}";
 }
 
 }  // namespace xehil

@@ -38,11 +38,18 @@ absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
                                             std::string profile = "");
 
 // Matches a Report whose result is RESULT_PASS. On mismatch it explains the
-// result, the reason and every failed expectation's name and message.
+// result, the reason and every failed expectation's name and message first,
+// then the last kTimelineTail timeline entries.
 ::testing::Matcher<const Report&> ScenarioPassed();
+
+inline constexpr int kTimelineTail = 20;
 
 // Matches a Report with the given result (same explanation).
 ::testing::Matcher<const Report&> ScenarioResultIs(Result result);
+
+// How gtest prints a Report in a failure: one line (scenario, result, sizes)
+// instead of the whole message, so the matcher's explanation stays in view.
+void PrintTo(const Report& report, std::ostream* os);
 
 }  // namespace xehil
 

@@ -2,9 +2,12 @@
 // explanation of a failed run.
 #include "core/scenario/testing.h"
 
+#include <algorithm>
 #include <memory>
 #include <sstream>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/recovery/default_policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -75,6 +78,35 @@ TEST(ScenarioPassed, ExplainsEveryFailedExpectation) {
   EXPECT_THAT(report, ScenarioPassed());
   EXPECT_THAT(report, ScenarioResultIs(RESULT_PASS));
   EXPECT_THAT(report, Not(ScenarioResultIs(RESULT_SKIP)));
+}
+
+TEST(ScenarioPassed, FailureShowsExpectationsFirstThenTheTimelineTail) {
+  Report report;
+  report.set_scenario("long");
+  report.set_result(RESULT_FAIL);
+  ExpectationResult* e = report.add_expectations();
+  e->set_name("recovered");
+  e->set_result(RESULT_FAIL);
+  e->set_message("vm 7 still paused");
+  for (int i = 0; i < 500; ++i) {
+    TimelineEntry* t = report.add_timeline();
+    t->set_t_us(static_cast<uint64_t>(i));
+    t->set_kind("event");
+    t->set_detail(absl::StrCat("entry-", i, "."));
+  }
+  // What a failing EXPECT_THAT(report, ScenarioPassed()) prints.
+  const std::string failure = ::testing::PrintToString(report) + ", " + [&] {
+    ::testing::StringMatchResultListener listener;
+    ScenarioPassed().MatchAndExplain(report, &listener);
+    return listener.str();
+  }();
+  EXPECT_THAT(failure, HasSubstr("Report{scenario 'long' FAIL, 1 expectations, "
+                                 "500 timeline entries}"));
+  EXPECT_THAT(failure, Not(HasSubstr("entry-479.")));
+  EXPECT_THAT(failure, HasSubstr("entry-480."));
+  EXPECT_THAT(failure, HasSubstr("entry-499."));
+  EXPECT_LT(failure.find("vm 7 still paused"), failure.find("entry-480."));
+  EXPECT_LT(std::count(failure.begin(), failure.end(), '\n'), 30);
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 // to its socket. See `xehil-simd --help` and sim/simd/server.h.
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -25,12 +28,15 @@ ABSL_FLAG(std::string, device_profile, "dg2-16g",
 ABSL_FLAG(std::string, script, "",
           "Fault script: a text-format xehil.sim.SimdScript.");
 ABSL_FLAG(int, max_clients, 256, "Connections served at once (1..4096).");
+ABSL_FLAG(int, owner_pid, 0,
+          "A private daemon of this parent: stop when it dies, then remove "
+          "the socket's directory.");
 
 namespace {
 
 constexpr char kUsage[] =
     R"(usage: xehil-simd [--socket=PATH] [--device-profile=NAME] [--script=FILE]
-                  [--max-clients=N]
+                  [--max-clients=N] [--owner-pid=PID]
 
 Serves one simulated Xe GPU on a Unix socket so that unmodified programs
 (through the LD_PRELOAD interposer, see `xehil sim-run`) and tools share it:
@@ -50,6 +56,9 @@ flags:
                                   action { fail_rebinds { error: ERRNO_ENOMEM } }
                                   action { trigger_rebind {} } }
   --max-clients=N        connections at once, 1..4096 (default 256)
+  --owner-pid=PID        private daemon of its parent PID (`xehil sim-run`):
+                         stops as on SIGTERM when PID dies (even by SIGKILL),
+                         then removes the socket's directory if it is empty
   --help                 this text
 
 exit codes: 0 stopped by a signal, 1 could not start, 2 usage error
@@ -65,6 +74,9 @@ void LogLine(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The default goes in before parsing, so an explicit empty --socket= is
+  // told apart from no --socket at all.
+  absl::SetFlag(&FLAGS_socket, xehil::simd::DefaultSocketPath());
   std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
   if (!args.empty()) {
     xehil::UsageError(absl::StrCat("unexpected argument '", args[0], "'"),
@@ -73,9 +85,12 @@ int main(int argc, char** argv) {
   xehil::simd::ServerOptions options;
   options.socket_path = absl::GetFlag(FLAGS_socket);
   if (options.socket_path.empty()) {
-    options.socket_path = xehil::simd::DefaultSocketPath();
+    xehil::UsageError("--socket needs a path", kUsage);
   }
   options.max_clients = absl::GetFlag(FLAGS_max_clients);
+  if (absl::GetFlag(FLAGS_owner_pid) < 0) {
+    xehil::UsageError("--owner-pid must be a process id", kUsage);
+  }
   if (options.max_clients < 1 || options.max_clients > 4096) {
     xehil::UsageError("--max-clients must be between 1 and 4096", kUsage);
   }
@@ -106,6 +121,16 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  const int owner = absl::GetFlag(FLAGS_owner_pid);
+  if (owner != 0) {
+    // The owner's death sends the SIGTERM that sigwait() below takes. It may
+    // have died before prctl: then the parent is already someone else.
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != owner) {
+      LogLine(absl::StrCat("owner ", owner, " is not the parent (", ::getppid(),
+                           "): not starting"));
+      return 1;
+    }
+  }
 
   absl::StatusOr<std::unique_ptr<xehil::simd::Server>> server =
       xehil::simd::Server::Start(std::move(options));
@@ -126,6 +151,15 @@ int main(int argc, char** argv) {
   }
   LogLine(absl::StrCat("signal ", received, " (", strsignal(received),
                        "): stopping"));
+  const std::string socket_path = (*server)->socket_path();
   (*server)->Stop();
+  server->reset();
+  if (owner != 0) {
+    const std::string dir = socket_path.substr(0, socket_path.rfind('/'));
+    ::unlink(socket_path.c_str());
+    if (!dir.empty() && ::rmdir(dir.c_str()) != 0) {
+      LogLine(absl::StrCat("cannot remove ", dir, ": ", strerror(errno)));
+    }
+  }
   return 0;
 }

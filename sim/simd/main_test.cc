@@ -87,9 +87,12 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
            {kDaemon, "--no-such-flag"},
            {kDaemon, "--device-profile=gpu9000"},
            {kDaemon, "--max-clients=0"},
+           {kDaemon, "--socket="},
            {kDaemon, "stray"}}) {
     Child run = Spawn(args);
-    EXPECT_THAT(Text(run.err.get()), HasSubstr("usage: xehil-simd"));
+    const std::string err = Text(run.err.get());
+    EXPECT_THAT(err, HasSubstr("xehil-simd: "));
+    EXPECT_THAT(err, HasSubstr("(see `xehil-simd --help`)"));
     const int status = WaitFor(run.pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << args[1];
   }

@@ -102,6 +102,18 @@ class Server {
   void Serve(Connection* connection);
   void Log(const std::string& line) const;
 
+  // What one client process did (DeviceStatus.processes).
+  struct ProcessCounts {
+    uint32_t ppid = 0;
+    uint64_t seq = 0;  // when it was first seen, to forget the oldest
+    uint64_t opened = 0, released = 0;
+    std::map<std::string, std::map<int, uint64_t>> ioctls;
+  };
+  static constexpr size_t kMaxProcesses = 4096;
+  ProcessCounts& ProcessLocked(uint32_t pid);
+  void CountProcessFile(uint32_t pid, bool opened);
+  void CountProcessIoctl(uint32_t pid, uint64_t request, int result);
+
   // server_control.cc
   sim::ControlReply WaitReleased(const sim::WaitReleased& wait);
   sim::ControlReply Apply(const sim::ApplyActions& apply);
@@ -135,6 +147,11 @@ class Server {
   uint64_t next_connection_ = 1;
   std::map<sim::FileId, OpenFileEntry> files_;
   sim::DaemonCounters counters_;
+
+  // Its own lock: every ioctl counts here, and must not wait for mu_.
+  mutable std::mutex processes_mu_;
+  std::map<uint32_t, ProcessCounts> processes_;
+  uint64_t next_process_seq_ = 0;
 };
 
 }  // namespace xehil::simd

@@ -1,10 +1,16 @@
 // The daemon's control channel: status, pressure, faults on open files,
 // rules added at run time, and waits.
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errno_status.h"
+#include "sim/ioctl_decode.h"
 #include "sim/simd/script.h"
 #include "sim/simd/server.h"
 
@@ -61,8 +67,70 @@ void FillCounters(const sim::DeviceCounters& in, sim::Counters* out) {
 
 }  // namespace
 
+// The parent of `pid` from /proc (0 if it is gone or unreadable).
+static uint32_t ParentOf(uint32_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(stat)),
+                   std::istreambuf_iterator<char>());
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+  const size_t close = text.rfind(')');
+  uint32_t ppid = 0;
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 1));
+  std::string state;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+Server::ProcessCounts& Server::ProcessLocked(uint32_t pid) {
+  auto it = processes_.find(pid);
+  if (it != processes_.end()) return it->second;
+  if (processes_.size() >= kMaxProcesses) {
+    auto oldest = std::min_element(processes_.begin(), processes_.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.second.seq < b.second.seq;
+                                   });
+    processes_.erase(oldest);
+  }
+  ProcessCounts& counts = processes_[pid];
+  counts.seq = next_process_seq_++;
+  counts.ppid = ParentOf(pid);
+  return counts;
+}
+
+void Server::CountProcessFile(uint32_t pid, bool opened) {
+  std::lock_guard<std::mutex> lock(processes_mu_);
+  ProcessCounts& counts = ProcessLocked(pid);
+  ++(opened ? counts.opened : counts.released);
+}
+
+void Server::CountProcessIoctl(uint32_t pid, uint64_t request, int result) {
+  const std::string name = sim::IoctlName(static_cast<unsigned long>(request));
+  std::lock_guard<std::mutex> lock(processes_mu_);
+  ++ProcessLocked(pid).ioctls[name][result];
+}
+
 sim::DeviceStatus Server::Status() const {
   sim::DeviceStatus status;
+  {
+    std::lock_guard<std::mutex> lock(processes_mu_);
+    for (const auto& [pid, counts] : processes_) {
+      sim::ProcessCounters* p = status.add_processes();
+      p->set_pid(pid);
+      p->set_ppid(counts.ppid);
+      p->set_files_opened(counts.opened);
+      p->set_files_released(counts.released);
+      for (const auto& [name, by_result] : counts.ioctls) {
+        for (const auto& [result, count] : by_result) {
+          sim::IoctlCount* entry = p->add_ioctls();
+          entry->set_name(name);
+          entry->set_result(result);
+          if (result != 0) entry->set_errno_name(ErrnoName(result));
+          entry->set_count(count);
+        }
+      }
+    }
+  }
   status.set_description(device_->Description());
   status.set_profile(device_->profile().name);
   for (const sim::RegionUsage& usage : device_->Regions()) {

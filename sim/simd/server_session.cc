@@ -187,6 +187,7 @@ class Server::Session {
               if (it != server.files_.end()) ++it->second.watches;
             });
         server_.files_[file_->id()] = {pid_, program_, 0};
+        server_.CountProcessFile(pid_, /*opened=*/true);
         server_.counters_.set_files_opened(server_.counters_.files_opened() +
                                            1);
       }
@@ -202,7 +203,10 @@ class Server::Session {
     if (!IoctlReplyFits(request)) {
       return Violation(seq, "ioctl out buffers exceed the reply size limit");
     }
-    return Send(EncodeIoctlReply(seq, file_->Ioctl(std::move(request))));
+    const uint64_t number = request.request;
+    IoctlReply reply = file_->Ioctl(std::move(request));
+    server_.CountProcessIoctl(pid_, number, reply.result);
+    return Send(EncodeIoctlReply(seq, reply));
   }
 
   bool OnRegisterPipe(uint32_t seq, Datagram& datagram) {
@@ -290,6 +294,7 @@ class Server::Session {
         server_.files_.erase(released->id);
         server_.counters_.set_files_released(
             server_.counters_.files_released() + 1);
+        server_.CountProcessFile(pid_, /*opened=*/false);
       }
       server_.finished_.push_back(id_);
       --server_.live_;

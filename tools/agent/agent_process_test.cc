@@ -221,11 +221,25 @@ TEST(AgentProcess, TokensAreCheckedWithRoles) {
               ::testing::Not(HasSubstr("admin-secret")));
 }
 
+TEST(AgentProcess, ASecondAgentOnTheSamePortIsRefused) {
+  std::optional<Agent> first = StartAgent({"--backend=sim"});
+  ASSERT_TRUE(first.has_value());
+  testing::CommandResult second = testing::RunCommand(
+      kAgent, {"--backend=sim", "--listen=" + first->address},
+      absl::Seconds(60));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("cannot listen on " + first->address));
+}
+
 TEST(AgentProcess, HelpAndUsageErrors) {
   testing::CommandResult help = testing::RunCommand(kAgent, {"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("usage: xehil-agent"));
-  EXPECT_EQ(testing::RunCommand(kAgent, {"--no-such-flag"}).exit_code, 2);
+  testing::CommandResult bad_flag =
+      testing::RunCommand(kAgent, {"--no-such-flag"});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_THAT(bad_flag.output, HasSubstr("xehil-agent: unknown flag"));
+  EXPECT_THAT(bad_flag.output, HasSubstr("(see `xehil-agent --help`)"));
   EXPECT_EQ(testing::RunCommand(kAgent, {"--backend=gpu"}).exit_code, 2);
   EXPECT_EQ(testing::RunCommand(kAgent, {"--max-sysmem-bytes=lots"}).exit_code,
             2);

@@ -1,5 +1,7 @@
 #include "tools/common/flags.h"
 
+#include <errno.h>  // program_invocation_short_name
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -84,17 +86,44 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
   return positional;
 }
 
-void UsageError(absl::string_view message, absl::string_view usage) {
-  std::fprintf(stderr, "xehil: %.*s\n\n%.*s", static_cast<int>(message.size()),
-               message.data(), static_cast<int>(usage.size()), usage.data());
+std::string ProgramName() {
+  const char* name = program_invocation_short_name;
+  return name != nullptr && *name != '\0' ? name : "xehil";
+}
+
+void UsageError(absl::string_view message, absl::string_view /*usage*/) {
+  const std::string program = ProgramName();
+  std::fprintf(stderr, "%s: %.*s\n(see `%s --help`)\n", program.c_str(),
+               static_cast<int>(message.size()), message.data(),
+               program.c_str());
   std::exit(kExitUsage);
 }
 
-std::vector<std::string> ParseFlagsOrExit(int argc, const char* const* argv,
-                                          absl::string_view usage) {
+std::vector<std::string> ParseFlagsOrExit(
+    int argc, const char* const* argv, absl::string_view usage,
+    const std::vector<std::string>& commands) {
   absl::StatusOr<std::vector<std::string>> args = ParseFlags(argc, argv);
   if (args.ok()) return *std::move(args);
   if (args.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // The command, if any, is the first argument that is not a flag.
+    for (int i = 1; i < argc && !commands.empty(); ++i) {
+      absl::string_view arg = argv[i];
+      if (absl::StartsWith(arg, "-")) {
+        // `--name value` of a non-bool flag: the value is not the command.
+        std::string name(arg.substr(arg.find_first_not_of('-')));
+        std::replace(name.begin(), name.end(), '-', '_');
+        const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+        if (name.find('=') == std::string::npos && flag != nullptr &&
+            !IsBoolFlag(*flag)) {
+          ++i;
+        }
+        continue;
+      }
+      if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
+        UsageError(absl::StrCat("unknown command '", arg, "'"), usage);
+      }
+      break;
+    }
     std::fwrite(usage.data(), 1, usage.size(), stdout);
     std::exit(0);
   }

@@ -2,7 +2,8 @@
 // conventions our users expect: `--help` prints the usage and exits 0; an
 // unknown flag or a bad value prints what is wrong plus the usage and exits 2
 // (absl::ParseCommandLine would exit 1, which scripts read as a failure of
-// the job rather than of the invocation).
+// the job rather than of the invocation). Errors name the binary (argv[0]'s
+// basename) and point at `--help`; the usage itself only goes with --help.
 //
 //   int main(int argc, char** argv) {
 //     std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv,
@@ -31,13 +32,20 @@ inline constexpr int kExitUsage = 2;
 absl::StatusOr<std::vector<std::string>> ParseFlags(int argc,
                                                     const char* const* argv);
 
-// ParseFlags, printing `usage` and exiting 0 for --help or 2 on error.
-std::vector<std::string> ParseFlagsOrExit(int argc, const char* const* argv,
-                                          absl::string_view usage);
+// ParseFlags, printing `usage` and exiting 0 for --help or 2 on error. With
+// `commands` (a binary with subcommands), `PROG nosuch --help` is a usage
+// error naming the unknown command, not the global help.
+std::vector<std::string> ParseFlagsOrExit(
+    int argc, const char* const* argv, absl::string_view usage,
+    const std::vector<std::string>& commands = {});
 
-// Prints "<program>: <message>" and the usage to stderr, exits kExitUsage.
+// Prints "<program>: <message>" and a pointer to `<program> --help` to
+// stderr, exits kExitUsage. `usage` is not repeated: the error stays visible.
 [[noreturn]] void UsageError(absl::string_view message,
-                             absl::string_view usage);
+                             absl::string_view usage = "");
+
+// The binary's name as users typed it (basename of argv[0]).
+std::string ProgramName();
 
 }  // namespace xehil
 

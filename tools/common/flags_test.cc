@@ -62,5 +62,23 @@ TEST(Flags, HelpIsReportedSeparately) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(Flags, UsageErrorsNameTheBinaryAndPointAtHelp) {
+  EXPECT_EXIT(UsageError("--ring must be positive"),
+              ::testing::ExitedWithCode(kExitUsage),
+              "^flags_test: --ring must be positive\n"
+              "\\(see `flags_test --help`\\)\n$");
+}
+
+TEST(Flags, HelpAfterAnUnknownCommandIsAUsageError) {
+  const std::vector<std::string> commands = {"run", "watch"};
+  const char* unknown[] = {"xehil", "--test_name", "run", "vm-run", "--help"};
+  EXPECT_EXIT(ParseFlagsOrExit(5, unknown, "usage: xehil\n", commands),
+              ::testing::ExitedWithCode(kExitUsage),
+              "unknown command 'vm-run'");
+  const char* known[] = {"xehil", "--test_name", "x", "watch", "--help"};
+  EXPECT_EXIT(ParseFlagsOrExit(5, known, "usage: xehil\n", commands),
+              ::testing::ExitedWithCode(0), "");
+}
+
 }  // namespace
 }  // namespace xehil

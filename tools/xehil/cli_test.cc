@@ -1,4 +1,5 @@
 // Runs the xehil binary the way users do and checks exit codes and output.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct CliRun {
   int exit_code = -1;
@@ -51,6 +53,33 @@ TEST(XehilCli, UsageErrorsExitTwo) {
   EXPECT_EQ(Xehil("watch --backend=gpu").exit_code, 2);
   EXPECT_EQ(Xehil("watch --ring=0").exit_code, 2);
   EXPECT_EQ(Xehil("watch --format=xml").exit_code, 2);
+}
+
+TEST(XehilCli, UsageErrorsNameXehilAndPointAtHelp) {
+  CliRun r = Xehil("watch --ring=0");
+  EXPECT_THAT(r.out, HasSubstr("xehil: --ring must be between 1 and 512"));
+  EXPECT_THAT(r.out, HasSubstr("(see `xehil --help`)"));
+}
+
+TEST(XehilCli, HelpOfAnUnknownCommandSaysUnknownAndExitsTwo) {
+  CliRun r = Xehil("vm-run --help");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.out, HasSubstr("unknown command 'vm-run'"));
+  EXPECT_EQ(Xehil("watch --help").exit_code, 0);
+}
+
+TEST(XehilCli, WatchOnTheSimulatorStopsAfterCountEvents) {
+  CliRun r = Xehil("watch --backend=sim --count=2 --format=json 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 2u) << r.out;
+}
+
+TEST(XehilCli, UnknownDeviceProfileIsAUsageError) {
+  EXPECT_EQ(Xehil("demo --device-profile=nope").exit_code, 2);
+  EXPECT_EQ(Xehil("sim-run --device-profile=nope -- /bin/true").exit_code, 2);
+  EXPECT_EQ(Xehil("watch --device-profile=nope").exit_code, 2);
 }
 
 TEST(XehilCli, InfoOnTheSimulatorShowsRegionsAndWatchSupport) {
@@ -125,12 +154,47 @@ TEST(XehilCli, ListShowsScenariosAndTheirChecks) {
 TEST(XehilCli, RunPassesAScenarioAndWritesJsonAndJunit) {
   const std::string json = TmpPath("r.json");
   const std::string xml = TmpPath("r.xml");
-  CliRun r = Xehil("run scenarios/transient_enomem.textproto --report-json=" +
-                   json + " --junit=" + xml + " --repeat=2");
+  CliRun r =
+      Xehil("run scenarios/transient_enomem.textproto --report-json=" + json +
+            " --junit=" + xml + " --repeat=2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2 scenario runs: 2 pass, 0 fail"));
   EXPECT_THAT(ReadFile(json), HasSubstr("RESULT_PASS"));
   EXPECT_THAT(ReadFile(xml), HasSubstr("<testcase"));
+}
+
+TEST(XehilCli, RunWritesTheLabPageForThisHost) {
+  const std::string html = TmpPath("run.html");
+  CliRun r = Xehil("run scenarios/transient_enomem.textproto --html=" + html);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  const std::string page = ReadFile(html);
+  EXPECT_THAT(page, HasSubstr("<tr class=\"host-row st-pass\">"));
+  EXPECT_THAT(page, HasSubstr("transient_enomem"));
+  EXPECT_THAT(page, HasSubstr("class=\"chart timeline\""));
+  EXPECT_THAT(page, HasSubstr("</html>"));
+}
+
+TEST(XehilCli, RunSaysWhatAPathThatIsNotAFileIs) {
+  const std::string fifo = TmpPath("scenario.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  CliRun r = Xehil("run " + fifo);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(fifo + ": a FIFO, not a scenario file"));
+  r = Xehil("run /dev/zero");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("/dev/zero: a character device"));
+  r = Xehil("run /nonexistent.textproto");
+  EXPECT_THAT(r.out, HasSubstr("no such scenario file"));
+}
+
+TEST(XehilCli, RunChecksOutputDirectoriesBeforeRunning) {
+  for (const std::string flag : {"--report-json", "--junit", "--html"}) {
+    CliRun r = Xehil("run scenarios/transient_enomem.textproto " + flag +
+                     "=/nonexistent/dir/out");
+    EXPECT_EQ(r.exit_code, 2) << flag;
+    EXPECT_THAT(r.out, HasSubstr("directory /nonexistent/dir does not exist"));
+    EXPECT_THAT(r.out, Not(HasSubstr("[1/1]"))) << "the run started";
+  }
 }
 
 TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
@@ -147,7 +211,10 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
     expectations {
       name: "an error that never happens"
       within_ms: 50
-      events_seen { type: EVENT_TYPE_VM_ERR count { min: 1 } }
+      events_seen {
+        type: EVENT_TYPE_VM_ERR
+        count { min: 1 }
+      }
     }
   )pb");
   CliRun r = Xehil("run " + path);
@@ -157,7 +224,8 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
 }
 
 TEST(XehilCli, RunNamesTheFileAndLineOfASyntaxError) {
-  std::string path = WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
+  std::string path =
+      WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
   CliRun r = Xehil("run " + path);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("bad.textproto:2"));

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "sim/device_profile.h"
 #include "tools/common/flags.h"
 #include "tools/xehil/backend_select.h"
 #include "tools/xehil/demo.h"
@@ -31,6 +32,8 @@ ABSL_FLAG(int, ring, 256, "watch: ring size in notes (1..512).");
 ABSL_FLAG(bool, quiet, false, "demo: no per-event lines, only the summary.");
 ABSL_FLAG(std::string, report_json, "", "run: write the reports as JSON here.");
 ABSL_FLAG(std::string, junit, "", "run: write JUnit XML here.");
+ABSL_FLAG(std::string, html, "",
+          "run: write the lab's HTML page (this host) here.");
 ABSL_FLAG(int, repeat, 1, "run: run each scenario N times.");
 ABSL_FLAG(uint64_t, seed, 0, "run: seed recorded in each report.");
 ABSL_FLAG(bool, verbose, false,
@@ -71,8 +74,8 @@ commands:
           Exit 0 only if no run failed (PASS, or SKIP on a backend that
           cannot do a step).
           usage: xehil run FILE|DIR... [--backend=sim|xe] [--device-profile]
-                 [--report-json=PATH] [--junit=PATH] [--repeat=N] [--seed=N]
-                 [--verbose]
+                 [--report-json=PATH] [--junit=PATH] [--html=PATH]
+                 [--repeat=N] [--seed=N] [--verbose]
   list    Show scenarios and what each one checks: xehil list FILE|DIR...
   sim-run Run an unmodified program (written against the raw xe UAPI) on a
           simulated device: starts xehil-simd (or uses --socket), runs the
@@ -98,6 +101,7 @@ flags:
   --quiet            demo: print only the phases and the summary
   --report-json=PATH run: write every report (xehil.ReportSet) as JSON
   --junit=PATH       run: write JUnit XML, one test case per scenario run
+  --html=PATH        run: write the HTML page xehil-lab writes, for this host
   --repeat=N         run: run each scenario N times (default 1)
   --seed=N           run: seed recorded in the reports
   --verbose          run: print every event and restart as a line;
@@ -124,6 +128,7 @@ int Run(std::vector<std::string> paths) {
   options.xe_path = absl::GetFlag(FLAGS_device);
   options.report_json = absl::GetFlag(FLAGS_report_json);
   options.junit = absl::GetFlag(FLAGS_junit);
+  options.html = absl::GetFlag(FLAGS_html);
   options.repeat = absl::GetFlag(FLAGS_repeat);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.verbose = absl::GetFlag(FLAGS_verbose);
@@ -181,9 +186,9 @@ int Watch() {
 }
 
 int Info() {
-  absl::StatusOr<xehil::OpenedBackend> opened = xehil::OpenBackend(
-      absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
-      absl::GetFlag(FLAGS_device));
+  absl::StatusOr<xehil::OpenedBackend> opened =
+      xehil::OpenBackend(absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
+                         absl::GetFlag(FLAGS_device));
   if (!opened.ok()) {
     if (opened.status().code() == absl::StatusCode::kInvalidArgument &&
         absl::GetFlag(FLAGS_backend) != "sim" &&
@@ -200,7 +205,9 @@ int Info() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
+  std::vector<std::string> args = xehil::ParseFlagsOrExit(
+      argc, argv, kUsage,
+      {"demo", "watch", "info", "run", "list", "sim-run", "help"});
   if (args.empty()) xehil::UsageError("missing command", kUsage);
   const std::string& command = args[0];
   if (command == "help") {
@@ -210,6 +217,14 @@ int main(int argc, char** argv) {
   const std::string backend = absl::GetFlag(FLAGS_backend);
   if (backend != "sim" && backend != "xe") {
     xehil::UsageError("--backend must be sim or xe", kUsage);
+  }
+  // An unknown profile is a usage error whatever the command.
+  if (const std::string profile = absl::GetFlag(FLAGS_device_profile);
+      !profile.empty()) {
+    if (absl::Status found = xehil::sim::FindProfile(profile).status();
+        !found.ok()) {
+      xehil::UsageError(found.message(), kUsage);
+    }
   }
   if (command == "sim-run") {
     xehil::SimRunOptions options;

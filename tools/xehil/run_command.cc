@@ -1,5 +1,8 @@
 #include "tools/xehil/run_command.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -7,12 +10,15 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/backend/drm_backend.h"
 #include "core/pressure/bo_pressure_injector.h"
 #include "core/scenario/loader.h"
 #include "core/scenario/report_writer.h"
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
+#include "tools/lab/report/lab_report.h"
 
 namespace xehil {
 namespace {
@@ -92,6 +98,61 @@ bool WriteFile(const std::string& path, const std::string& text,
   return true;
 }
 
+// What kind of file `status` is, for messages ("a FIFO").
+std::string KindOf(const fs::file_status& status) {
+  switch (status.type()) {
+    case fs::file_type::fifo:
+      return "a FIFO";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+// The directory an output file goes to must exist and be writable before
+// the run starts, not be found missing after it.
+absl::Status CheckOutputPath(const std::string& flag, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--%s=%s: directory %s does not exist", flag, path, dir.string()));
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--%s=%s: directory %s is not writable", flag, path, dir.string()));
+  }
+  return absl::OkStatus();
+}
+
+// The lab's page for one host: this machine, running `reports`.
+std::string RunHtml(const RunCommandOptions& options,
+                    const std::vector<std::string>& files,
+                    const std::vector<Report>& reports, int64_t started_ms,
+                    uint64_t duration_ms) {
+  lab::LabRun run;
+  run.set_started_unix_ms(started_ms);
+  run.set_duration_ms(duration_ms);
+  for (const std::string& f : files) run.add_scenarios(f);
+  lab::HostRun* host = run.add_hosts();
+  char name[HOST_NAME_MAX + 1] = {};
+  host->set_host(::gethostname(name, HOST_NAME_MAX) == 0 ? name : "localhost");
+  host->set_address("local");
+  host->set_backend(options.backend);
+  if (!reports.empty()) host->set_device(reports.front().device());
+  host->set_attempts(1);
+  host->set_duration_ms(duration_ms);
+  for (const Report& r : reports) *host->add_reports() = r;
+  return lab::LabRunToHtml(run);
+}
+
 void PrintSummary(const std::vector<Report>& reports, std::ostream& out) {
   size_t width = 8;
   for (const Report& r : reports) width = std::max(width, r.scenario().size());
@@ -107,11 +168,11 @@ void PrintSummary(const std::vector<Report>& reports, std::ostream& out) {
       passed += e.result() == RESULT_PASS;
     }
     counts[r.result() % 6]++;
-    out << absl::StrFormat(
-        "%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n", w, r.scenario(),
-        ResultName(r.result()), passed, r.expectations_size(),
-        r.restarts().succeeded(), r.restarts().tried(),
-        r.latency().p99_us() / 1e3, static_cast<double>(r.duration_ms()) / 1e3);
+    out << absl::StrFormat("%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n",
+                           w, r.scenario(), ResultName(r.result()), passed,
+                           r.expectations_size(), r.restarts().succeeded(),
+                           r.restarts().tried(), r.latency().p99_us() / 1e3,
+                           static_cast<double>(r.duration_ms()) / 1e3);
   }
   out << absl::StrFormat(
       "\n%d scenario runs: %d pass, %d fail, %d skip, %d timeout, %d "
@@ -144,6 +205,9 @@ absl::StatusOr<std::vector<std::string>> ExpandScenarioPaths(
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::is_regular_file(path, ec)) {
       files.push_back(path);
+    } else if (fs::file_status st = fs::status(path, ec); fs::exists(st)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: %s, not a scenario file or directory", path, KindOf(st)));
     } else {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s: no such scenario file or directory", path));
@@ -157,6 +221,16 @@ absl::StatusOr<std::vector<std::string>> ExpandScenarioPaths(
 
 int RunScenarios(const RunCommandOptions& options, std::ostream& out,
                  std::ostream& err) {
+  for (const auto& [flag, path] :
+       {std::pair<std::string, std::string>{"report-json", options.report_json},
+        {"junit", options.junit},
+        {"html", options.html}}) {
+    if (absl::Status s = CheckOutputPath(flag, path); !s.ok()) {
+      err << "xehil: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  const absl::Time started = absl::Now();
   absl::StatusOr<std::vector<std::string>> files =
       ExpandScenarioPaths(options.paths);
   if (!files.ok()) {
@@ -212,6 +286,14 @@ int RunScenarios(const RunCommandOptions& options, std::ostream& out,
   }
   if (!options.junit.empty()) {
     ok &= WriteFile(options.junit, ReportsToJunitXml(reports, "xehil"), err);
+  }
+  if (!options.html.empty()) {
+    const absl::Duration took = absl::Now() - started;
+    ok &= WriteFile(
+        options.html,
+        RunHtml(options, *files, reports, absl::ToUnixMillis(started),
+                static_cast<uint64_t>(absl::ToInt64Milliseconds(took))),
+        err);
   }
   return ok ? 0 : 1;
 }

@@ -24,6 +24,7 @@ struct RunCommandOptions {
   std::string xe_path;         // xe: render node; "" discovers
   std::string report_json;     // write a ReportSet here
   std::string junit;           // write JUnit XML here
+  std::string html;            // write the lab's HTML page (one host) here
   int repeat = 1;
   uint64_t seed = 0;
   bool verbose = false;  // also print events and restarts
@@ -31,14 +32,17 @@ struct RunCommandOptions {
 };
 
 // Expands files and directories into scenario file paths (sorted within a
-// directory). INVALID_ARGUMENT for a path that is neither, or a directory
-// without scenarios.
+// directory). INVALID_ARGUMENT for a path that is neither (saying what it is:
+// a FIFO, a device, ... or that it does not exist), or a directory without
+// scenarios.
 absl::StatusOr<std::vector<std::string>> ExpandScenarioPaths(
     const std::vector<std::string>& paths);
 
 // Runs every scenario `repeat` times and prints progress and a summary
 // table. Returns the exit code: 0 when no run failed (PASS or SKIP), 1
-// otherwise or when a file or the backend could not be used.
+// otherwise or when a file or the backend could not be used, 2 when an
+// output path (--report-json, --junit, --html) is in a directory that does
+// not exist or cannot be written (found before anything runs).
 int RunScenarios(const RunCommandOptions& options, std::ostream& out,
                  std::ostream& err);
 

@@ -121,9 +121,10 @@ std::optional<int> RunProgram(const SimRunOptions& options,
   ::sigaction(SIGTERM, &forward, &old_term);
   ::sigaction(SIGHUP, &forward, &old_hup);
   std::optional<int> status;
+  // SIGKILL if we die: the program must not outlive its simulated device.
   const int rc =
       SpawnProcess(options.command, env, /*search_path=*/true, -1, -1,
-                   /*own_group=*/false, pid);
+                   /*own_group=*/false, pid, /*death_signal=*/SIGKILL);
   if (rc != 0) {
     err << "xehil sim-run: cannot run " << options.command[0] << ": "
         << ::strerror(rc) << "\n";
@@ -163,6 +164,9 @@ void PrintListenerHints(const std::string& report, std::ostream& err) {
 }  // namespace
 
 int RunSimRun(const SimRunOptions& options, std::ostream& err) {
+  // A closed stderr (`2>&1 | head -1`) must not kill us before the daemon
+  // is stopped; the program gets SIGPIPE's default back.
+  ::signal(SIGPIPE, SIG_IGN);
   if (options.command.empty()) {
     err << "xehil sim-run: missing the program: xehil sim-run [flags] -- "
            "PROGRAM ARGS...\n";
@@ -269,7 +273,8 @@ int RunSimRun(const SimRunOptions& options, std::ostream& err) {
     PrintListenerHints(report, err);
     return code;
   }
-  PrintSimRunSummary(*before, *after, err);
+  PrintSimRunSummary(*before, *after,
+                     status.has_value() ? static_cast<uint32_t>(pid) : 0, err);
   PrintListenerHints(report, err);
   return code;
 }

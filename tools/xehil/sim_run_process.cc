@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,22 +55,92 @@ std::string ReadLine(int fd, int timeout_ms) {
   }
 }
 
-std::string ReadFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+std::string ReadAll(int fd) {
   std::string text;
   char buffer[4096];
   ssize_t n;
-  while (fd.valid() && (n = ::read(fd.get(), buffer, sizeof(buffer))) > 0) {
+  off_t at = 0;
+  while (fd >= 0 && (n = ::pread(fd, buffer, sizeof(buffer), at)) > 0) {
     text.append(buffer, static_cast<size_t>(n));
+    at += n;
   }
   return text;
+}
+
+// fork + exec with PR_SET_PDEATHSIG set in between. The child runs only
+// async-signal-safe calls; an exec failure comes back through a pipe.
+int SpawnTied(char* const* args, char* const* envp, bool search_path,
+              int stdout_fd, int stderr_fd, bool own_group, int death_signal,
+              pid_t* pid) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return errno;
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child < 0) {
+    const int e = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return e;
+  }
+  if (child == 0) {
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP}) {
+      ::sigaction(sig, &dfl, nullptr);
+    }
+    if (own_group) ::setpgid(0, 0);
+    if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
+    int e = 0;
+    if (::prctl(PR_SET_PDEATHSIG, death_signal) != 0) {
+      e = errno;
+    } else if (::getppid() != parent) {
+      _exit(127);  // the parent is gone already
+    } else {
+      if (search_path) {
+        ::execvpe(args[0], args, envp);
+      } else {
+        ::execve(args[0], args, envp);
+      }
+      e = errno;
+    }
+    (void)!::write(report[1], &e, sizeof(e));
+    _exit(127);
+  }
+  ::close(report[1]);
+  int e = 0;
+  ssize_t n;
+  while ((n = ::read(report[0], &e, sizeof(e))) < 0 && errno == EINTR) {
+  }
+  ::close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof(e))) {
+    WaitForExit(child);
+    return e;
+  }
+  *pid = child;
+  return 0;
 }
 
 }  // namespace
 
 int SpawnProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env, bool search_path,
-                 int stdout_fd, int stderr_fd, bool own_group, pid_t* pid) {
+                 int stdout_fd, int stderr_fd, bool own_group, pid_t* pid,
+                 int death_signal) {
+  if (death_signal != 0) {
+    std::vector<char*> args;
+    for (const std::string& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const std::string& e : env) {
+      envp.push_back(const_cast<char*>(e.c_str()));
+    }
+    envp.push_back(nullptr);
+    return SpawnTied(args.data(), envp.data(), search_path, stdout_fd,
+                     stderr_fd, own_group, death_signal, pid);
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (stdout_fd >= 0) {
@@ -171,12 +242,15 @@ std::unique_ptr<SimdDaemon> SimdDaemon::Start(const std::string& simd,
     return nullptr;
   }
   UniqueFd out_read(out[0]), out_write(out[1]);
-  UniqueFd log;
   if (!verbose) {
-    log = UniqueFd(::open(daemon->log_.c_str(),
-                          O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600));
+    // Unlinked at once: the directory then holds only the socket, which the
+    // daemon removes with the directory even if we are SIGKILLed.
+    daemon->log_fd_ = ::open(daemon->log_.c_str(),
+                             O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
+    ::unlink(daemon->log_.c_str());
   }
-  std::vector<std::string> argv = {simd, "--socket=" + daemon->socket_};
+  std::vector<std::string> argv = {simd, "--socket=" + daemon->socket_,
+                                   absl::StrCat("--owner-pid=", ::getpid())};
   if (!device_profile.empty()) {
     argv.push_back("--device-profile=" + device_profile);
   }
@@ -184,7 +258,7 @@ std::unique_ptr<SimdDaemon> SimdDaemon::Start(const std::string& simd,
   // Its own process group: a terminal's Ctrl-C must not stop the daemon
   // before the summary.
   if (int rc = SpawnProcess(argv, CurrentEnvironment(), /*search_path=*/false,
-                            out_write.get(), log.valid() ? log.get() : -1,
+                            out_write.get(), daemon->log_fd_,
                             /*own_group=*/true, &daemon->pid_);
       rc != 0) {
     daemon->pid_ = -1;
@@ -198,7 +272,7 @@ std::unique_ptr<SimdDaemon> SimdDaemon::Start(const std::string& simd,
     err << "xehil sim-run: xehil-simd did not start ("
         << (line.empty() ? "no \"listening on\" line" : line) << ")\n";
     daemon->Stop();
-    err << ReadFile(daemon->log_);
+    err << ReadAll(daemon->log_fd_);
     return nullptr;
   }
   return daemon;
@@ -211,7 +285,7 @@ SimdDaemon::SimdDaemon(std::string dir)
 
 SimdDaemon::~SimdDaemon() {
   Stop();
-  ::unlink(log_.c_str());
+  if (log_fd_ >= 0) ::close(log_fd_);
   ::unlink(socket_.c_str());
   ::rmdir(dir_.c_str());
 }

@@ -21,10 +21,13 @@ namespace xehil {
 // stdout/stderr go to the given descriptors (-1: inherited). SIGINT,
 // SIGTERM and SIGPIPE start with their default dispositions; `own_group`
 // puts the child in a process group of its own (a terminal's Ctrl-C then
-// does not reach it). Returns 0 or the errno.
+// does not reach it). With `death_signal`, the child gets that signal when
+// this process dies (PR_SET_PDEATHSIG, even if it is SIGKILLed), so it is
+// never orphaned. Returns 0 or the errno.
 int SpawnProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env, bool search_path,
-                 int stdout_fd, int stderr_fd, bool own_group, pid_t* pid);
+                 int stdout_fd, int stderr_fd, bool own_group, pid_t* pid,
+                 int death_signal = 0);
 
 // waitpid() until `pid` exits; its status.
 int WaitForExit(pid_t pid);
@@ -42,7 +45,9 @@ std::string AbsolutePath(const std::string& path);
 std::string FindRunfile(const std::string& runfile,
                         std::vector<std::string>* looked);
 
-// An xehil-simd child on a socket in a temporary directory of its own.
+// An xehil-simd child on a socket in a temporary directory of its own. The
+// daemon is started with --owner-pid: if this process dies without stopping
+// it (SIGKILL), it stops by itself and removes the directory.
 class SimdDaemon {
  public:
   // Starts `simd` and waits (10 s at most) for its "listening on" line.
@@ -66,6 +71,7 @@ class SimdDaemon {
   const std::string dir_;
   const std::string socket_;
   const std::string log_;
+  int log_fd_ = -1;  // the log, already unlinked (-1 with --verbose)
   pid_t pid_ = -1;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,14 +16,6 @@ namespace {
 
 using IoctlCounts = std::map<std::string, std::map<int, uint64_t>>;
 
-IoctlCounts Ioctls(const sim::Counters& counters) {
-  IoctlCounts counts;
-  for (const sim::IoctlCount& c : counters.ioctls()) {
-    counts[c.name()][c.result()] += c.count();
-  }
-  return counts;
-}
-
 uint64_t Delta(uint64_t before, uint64_t after) {
   return after > before ? after - before : 0;
 }
@@ -31,54 +24,91 @@ std::string Plural(uint64_t n, const char* one, const char* many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
 }
 
+// The program's processes: `program` and every client whose parent chain,
+// as the daemon recorded it, leads there (what it forked).
+std::set<uint32_t> ProgramPids(const sim::DeviceStatus& after,
+                               uint32_t program) {
+  std::set<uint32_t> pids;
+  if (program == 0) return pids;
+  pids.insert(program);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const sim::ProcessCounters& p : after.processes()) {
+      if (pids.count(p.ppid()) > 0 && pids.insert(p.pid()).second) grew = true;
+    }
+  }
+  return pids;
+}
+
+struct Share {
+  uint64_t opened = 0, released = 0;
+  IoctlCounts ioctls;
+  std::map<std::pair<std::string, int>, std::string> errno_names;
+};
+
+// What the processes in `pids` did between the snapshots.
+Share ProgramShare(const sim::DeviceStatus& before,
+                   const sim::DeviceStatus& after,
+                   const std::set<uint32_t>& pids) {
+  std::map<uint32_t, const sim::ProcessCounters*> was;
+  for (const sim::ProcessCounters& p : before.processes()) was[p.pid()] = &p;
+  Share share;
+  for (const sim::ProcessCounters& p : after.processes()) {
+    if (pids.count(p.pid()) == 0) continue;
+    const sim::ProcessCounters* old =
+        was.count(p.pid()) > 0 ? was[p.pid()] : nullptr;
+    share.opened += Delta(old ? old->files_opened() : 0, p.files_opened());
+    share.released +=
+        Delta(old ? old->files_released() : 0, p.files_released());
+    IoctlCounts old_ioctls;
+    if (old != nullptr) {
+      for (const sim::IoctlCount& c : old->ioctls()) {
+        old_ioctls[c.name()][c.result()] += c.count();
+      }
+    }
+    for (const sim::IoctlCount& c : p.ioctls()) {
+      const uint64_t d = Delta(old_ioctls[c.name()][c.result()], c.count());
+      if (d == 0) continue;
+      share.ioctls[c.name()][c.result()] += d;
+      share.errno_names[{c.name(), c.result()}] = c.errno_name();
+    }
+  }
+  return share;
+}
+
+uint64_t TotalIoctls(const sim::Counters& counters) {
+  uint64_t n = 0;
+  for (const sim::IoctlCount& c : counters.ioctls()) n += c.count();
+  return n;
+}
+
 }  // namespace
 
 void PrintSimRunSummary(const sim::DeviceStatus& before,
-                        const sim::DeviceStatus& after, std::ostream& out) {
+                        const sim::DeviceStatus& after, uint32_t program,
+                        std::ostream& out) {
   const sim::Counters& b = before.counters();
   const sim::Counters& a = after.counters();
+  const Share share = ProgramShare(before, after, ProgramPids(after, program));
   out << "simulated device: " << after.description() << "\n";
-  out << "files:     "
-      << Delta(before.daemon().files_opened(), after.daemon().files_opened())
-      << " opened, "
-      << Delta(before.daemon().files_released(),
-               after.daemon().files_released())
-      << " released";
-  if (after.files_size() > 0) {
-    out << " (" << after.files_size() << " still open on the daemon)";
-  }
-  out << "\n";
+  out << "files:     " << share.opened << " opened, " << share.released
+      << " released\n";
 
-  const IoctlCounts old_counts = Ioctls(b);
   std::vector<std::string> lines;
-  for (const auto& [name, by_result] : Ioctls(a)) {
+  uint64_t program_ioctls = 0;
+  for (const auto& [name, by_result] : share.ioctls) {
     std::vector<std::string> parts;
     // Negative errnos sort before 0 in the map; "ok" goes first.
-    auto old_name = old_counts.find(name);
-    auto delta_of = [&](int result, uint64_t count) {
-      uint64_t was = 0;
-      if (old_name != old_counts.end()) {
-        auto it = old_name->second.find(result);
-        if (it != old_name->second.end()) was = it->second;
-      }
-      return Delta(was, count);
-    };
-    auto ok = by_result.find(0);
-    if (ok != by_result.end() && delta_of(0, ok->second) > 0) {
-      parts.push_back(absl::StrCat(delta_of(0, ok->second), " ok"));
+    if (auto ok = by_result.find(0); ok != by_result.end()) {
+      parts.push_back(absl::StrCat(ok->second, " ok"));
     }
     for (const auto& [result, count] : by_result) {
-      if (result == 0 || delta_of(result, count) == 0) continue;
-      std::string errno_name;
-      for (const sim::IoctlCount& c : a.ioctls()) {
-        if (c.name() == name && c.result() == result)
-          errno_name = c.errno_name();
-      }
-      parts.push_back(
-          absl::StrCat(delta_of(result, count), " ",
-                       errno_name.empty() ? absl::StrCat(result) : errno_name));
+      program_ioctls += count;
+      if (result == 0) continue;
+      const std::string& errno_name = share.errno_names.at({name, result});
+      parts.push_back(absl::StrCat(
+          count, " ", errno_name.empty() ? absl::StrCat(result) : errno_name));
     }
-    if (parts.empty()) continue;
     lines.push_back(
         absl::StrFormat("%-18s %s", name, absl::StrJoin(parts, ", ")));
   }
@@ -88,6 +118,17 @@ void PrintSimRunSummary(const sim::DeviceStatus& before,
   } else {
     out << "ioctls:    " << absl::StrJoin(lines, "\n           ") << "\n";
   }
+  // Everything below is the device's, whoever caused it.
+  out << "device:    every client in the meantime: "
+      << Delta(before.daemon().files_opened(), after.daemon().files_opened())
+      << " files opened, "
+      << Delta(before.daemon().files_released(),
+               after.daemon().files_released())
+      << " released, " << Delta(TotalIoctls(b), TotalIoctls(a)) << " ioctls";
+  if (after.files_size() > 0) {
+    out << "; " << after.files_size() << " files still open";
+  }
+  out << "\n";
 
   out << "records:   " << Delta(b.records_posted(), a.records_posted())
       << " posted, " << Delta(b.records_refused(), a.records_refused())

@@ -1,7 +1,12 @@
 // `xehil sim-run` end to end: the xehil binary starts xehil-simd from its
 // runfiles, runs programs under the LD_PRELOAD interposer, and reports.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/base/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/simd/simd_test_util.h"
@@ -185,6 +191,79 @@ TEST(SimRun, SaysNothingOfAListenerThatKeepsItsWriteEnd) {
   const Outcome run = SimRun("--script=" + script + " -- " + kRestartOnEnomem);
   EXPECT_EQ(run.exit_code, 0) << run.out;
   EXPECT_THAT(run.out, Not(HasSubstr("hint:")));
+}
+
+// A sim-run whose program prints its pid and socket, then waits for EOF on
+// descriptor 3 (`hold`'s read end), so the test decides when it may end.
+struct HeldSimRun {
+  xehil::simd::testing::Child sim_run;
+  xehil::UniqueFd hold;  // closing it lets the program end
+  pid_t program = -1;
+  std::string dir;  // the private daemon's directory
+};
+
+HeldSimRun StartHeldSimRun() {
+  HeldSimRun run;
+  int hold[2];
+  if (::pipe2(hold, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2";
+    return run;
+  }
+  xehil::UniqueFd hold_read(hold[0]);
+  run.hold = xehil::UniqueFd(hold[1]);
+  run.sim_run = xehil::simd::testing::Spawn(
+      {kXehil, "sim-run", "--", "/bin/sh", "-c",
+       "echo $$ $XEHIL_SIMD_SOCKET; read x <&3; exit 0"},
+      hold_read.get());
+  const std::string line =
+      xehil::simd::testing::ReadLine(run.sim_run.out.get());
+  const size_t space = line.find(' ');
+  if (space == std::string::npos) {
+    ADD_FAILURE() << "program said '" << line << "'";
+    return run;
+  }
+  run.program = std::stoi(line.substr(0, space));
+  const std::string socket = line.substr(space + 1);
+  run.dir = socket.substr(0, socket.rfind('/'));
+  return run;
+}
+
+// Whether `fd` becomes readable within 30 s.
+bool Readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  int n;
+  while ((n = ::poll(&p, 1, 30000)) < 0 && errno == EINTR) {
+  }
+  return n == 1;
+}
+
+TEST(SimRun, SigkilledSimRunTakesItsProgramAndDaemonAlong) {
+  HeldSimRun run = StartHeldSimRun();
+  ASSERT_GT(run.program, 0);
+  xehil::UniqueFd program(
+      static_cast<int>(::syscall(SYS_pidfd_open, run.program, 0)));
+  ASSERT_TRUE(program.valid()) << strerror(errno);
+  xehil::UniqueFd dir_gone(::inotify_init1(IN_CLOEXEC));
+  ASSERT_GE(
+      ::inotify_add_watch(dir_gone.get(), run.dir.c_str(), IN_DELETE_SELF), 0)
+      << run.dir;
+
+  ASSERT_EQ(::kill(run.sim_run.pid, SIGKILL), 0);
+  xehil::simd::testing::WaitFor(run.sim_run.pid);
+  EXPECT_TRUE(Readable(program.get())) << "the program outlived sim-run";
+  EXPECT_TRUE(Readable(dir_gone.get())) << run.dir << " was left behind";
+  ::kill(run.program, SIGKILL);  // in case it was orphaned after all
+}
+
+TEST(SimRun, AClosedStderrDoesNotKillSimRunBeforeItCleansUp) {
+  HeldSimRun run = StartHeldSimRun();
+  ASSERT_GT(run.program, 0);
+  run.sim_run.err.reset();  // `2>&1 | head -1` after the first line
+  run.hold.reset();  // the program ends; sim-run reports to a closed pipe
+  const int status = xehil::simd::testing::WaitFor(run.sim_run.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "status " << status;
+  EXPECT_NE(::access(run.dir.c_str(), F_OK), 0) << run.dir << " still exists";
 }
 
 }  // namespace

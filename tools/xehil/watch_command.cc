@@ -97,6 +97,9 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
       *std::move(pipe),
       [&](const WatchEvent& event) {
         std::lock_guard<std::mutex> lock(mu);
+        // The simulator delivers its whole workload before we wait: events
+        // past --count are dropped here, not only by the wait below.
+        if (options.count > 0 && seen >= options.count) return;
         if (!raw) {
           out << (options.format == "json"
                       ? FormatEventJson(event)

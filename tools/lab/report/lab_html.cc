@@ -163,7 +163,10 @@ std::string HostTable(const LabRun& run) {
       "<th>Labels</th><th>Backend</th><th>Device</th><th>PASS</th><th>FAIL</th>"
       "<th>SKIP</th><th>TIMEOUT</th><th>INCOMPLETE</th>"
       "<th title=\"tried / succeeded / failed\">Restarts</th><th>VM errors</th>"
-      "<th>Losses</th><th>p50</th><th>p99</th><th>Attempts</th><th>Duration</"
+      "<th>Losses</th>"
+      "<th title=\"highest p50 among this host's scenarios\">Worst scenario "
+      "p50</th><th title=\"highest p99 among this host's scenarios\">Worst "
+      "scenario p99</th><th>Attempts</th><th>Duration</"
       "th>"
       "<th>Error</th></tr></thead>\n<tbody>\n";
   for (int i = 0; i < run.hosts_size(); ++i) {

@@ -84,6 +84,16 @@ TEST(LabRunToHtml, ShowsRunFactsHostStatesAndExpectations) {
   EXPECT_THAT(html, HasSubstr("Skipped step: steps[1] (fault)"));
 }
 
+TEST(LabRunToHtml, HostLatencyColumnsSayTheyAreTheWorstScenarios) {
+  const std::string html = LabRunToHtml(SampleLabRun());
+  // The host row shows the highest per-scenario percentile, not host-wide
+  // percentiles: the headers must say so.
+  EXPECT_THAT(html, Not(HasSubstr("<th>p50</th>")));
+  EXPECT_THAT(html, Not(HasSubstr("<th>p99</th>")));
+  EXPECT_THAT(html, HasSubstr(">Worst scenario p50</th>"));
+  EXPECT_THAT(html, HasSubstr(">Worst scenario p99</th>"));
+}
+
 TEST(LabRunToHtml, EscapesEverythingFromHostsAndAgents) {
   LabRun run = SampleLabRun();
   run.set_selector("a<b & c=\"d\"");

@@ -9,13 +9,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
-#include <set>
+#include <memory>
 #include <sstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libxml/parser.h"
+#include "libxml/xmlerror.h"
 
 extern char** environ;
 
@@ -24,126 +25,38 @@ namespace {
 
 constexpr char kXmllint[] = "/usr/bin/xmllint";
 
-bool NameStart(char c) {
-  return absl::ascii_isalpha(c) || c == '_' || c == ':';
-}
-bool NameChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == ':' || c == '-' || c == '.';
-}
-
-absl::Status Bad(size_t at, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("offset ", at, ": ", what));
-}
-
-// Checks `text` (character data or an attribute value) for raw '<' and for
-// '&' that does not start &amp; &lt; &gt; &quot; &apos; &#N; or &#xH;.
-absl::Status CheckChars(absl::string_view text, size_t base) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '<') return Bad(base + i, "raw '<'");
-    if (text[i] != '&') continue;
-    const size_t semi = text.find(';', i);
-    if (semi == absl::string_view::npos)
-      return Bad(base + i, "unterminated entity");
-    const absl::string_view ref = text.substr(i + 1, semi - i - 1);
-    bool ok = ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" ||
-              ref == "apos";
-    if (!ok && ref.size() > 1 && ref[0] == '#') {
-      const bool hex = ref[1] == 'x';
-      const absl::string_view digits = ref.substr(hex ? 2 : 1);
-      ok = !digits.empty();
-      for (char c : digits)
-        ok &= hex ? absl::ascii_isxdigit(c) : absl::ascii_isdigit(c);
-    }
-    if (!ok) return Bad(base + i, absl::StrCat("bad entity &", ref, ";"));
+// Keeps the first error libxml2 reports while one document is parsed.
+void KeepFirstError(void* first, xmlErrorPtr error) {
+  auto* kept = static_cast<std::string*>(first);
+  if (!kept->empty() || error == nullptr || error->level < XML_ERR_ERROR) {
+    return;
   }
-  return absl::OkStatus();
+  std::string message = error->message != nullptr ? error->message : "";
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  *kept = absl::StrCat("line ", error->line, ", column ", error->int2, ": ",
+                       message);
 }
 
 }  // namespace
 
 absl::Status CheckWellFormedXml(absl::string_view text) {
-  std::vector<std::string> open;
-  int roots = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t lt = text.find('<', i);
-    const absl::string_view chars = text.substr(
-        i, lt == absl::string_view::npos ? absl::string_view::npos : lt - i);
-    if (auto s = CheckChars(chars, i); !s.ok()) return s;
-    if (open.empty() && !absl::StripAsciiWhitespace(chars).empty()) {
-      return Bad(i, "text outside the root element");
-    }
-    if (lt == absl::string_view::npos) break;
-    i = lt;
-    const absl::string_view rest = text.substr(i);
-    absl::string_view end_marker;
-    if (absl::StartsWith(rest, "<!--"))
-      end_marker = "-->";
-    else if (absl::StartsWith(rest, "<?"))
-      end_marker = "?>";
-    else if (absl::StartsWith(rest, "<!DOCTYPE"))
-      end_marker = ">";
-    if (!end_marker.empty()) {
-      const size_t end = text.find(end_marker, i + 2);
-      if (end == absl::string_view::npos) return Bad(i, "unterminated markup");
-      i = end + end_marker.size();
-      continue;
-    }
-    const bool closing = absl::StartsWith(rest, "</");
-    size_t p = i + (closing ? 2 : 1);
-    const size_t name_start = p;
-    if (p >= text.size() || !NameStart(text[p])) return Bad(p, "bad tag name");
-    while (p < text.size() && NameChar(text[p])) ++p;
-    const std::string name(text.substr(name_start, p - name_start));
-    std::set<std::string> attrs;
-    bool self_closing = false;
-    while (true) {
-      while (p < text.size() && absl::ascii_isspace(text[p])) ++p;
-      if (p >= text.size()) return Bad(i, "unterminated tag");
-      if (text[p] == '>') break;
-      if (!closing && text.compare(p, 2, "/>") == 0) {
-        self_closing = true;
-        ++p;
-        break;
-      }
-      if (closing || !NameStart(text[p]))
-        return Bad(p, "unexpected character in tag");
-      const size_t a = p;
-      while (p < text.size() && NameChar(text[p])) ++p;
-      const std::string attr(text.substr(a, p - a));
-      if (!attrs.insert(attr).second)
-        return Bad(a, "duplicate attribute " + attr);
-      if (p + 1 >= text.size() || text[p] != '=' ||
-          (text[p + 1] != '"' && text[p + 1] != '\'')) {
-        return Bad(p, "attribute " + attr + " without a quoted value");
-      }
-      const char quote = text[p + 1];
-      const size_t close = text.find(quote, p + 2);
-      if (close == absl::string_view::npos)
-        return Bad(p, "unterminated attribute value");
-      if (auto s = CheckChars(text.substr(p + 2, close - p - 2), p + 2);
-          !s.ok())
-        return s;
-      p = close + 1;
-    }
-    i = p + 1;
-    if (closing) {
-      if (open.empty() || open.back() != name) {
-        return Bad(name_start,
-                   absl::StrCat("</", name, "> closes <",
-                                open.empty() ? "nothing" : open.back(), ">"));
-      }
-      open.pop_back();
-    } else {
-      if (open.empty() && ++roots > 1)
-        return Bad(name_start, "second root element");
-      if (!self_closing) open.push_back(name);
-    }
-  }
-  if (!open.empty())
-    return Bad(text.size(), absl::StrCat("<", open.back(), "> not closed"));
-  if (roots == 0) return Bad(0, "no root element");
-  return absl::OkStatus();
+  // No network, no external entities or DTDs: only the text itself counts.
+  constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR |
+                           XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS;
+  std::unique_ptr<xmlParserCtxt, decltype(&xmlFreeParserCtxt)> ctxt(
+      xmlNewParserCtxt(), xmlFreeParserCtxt);
+  if (ctxt == nullptr) return absl::ResourceExhaustedError("xmlNewParserCtxt");
+  std::string first_error;
+  xmlSetStructuredErrorFunc(&first_error, KeepFirstError);
+  xmlDocPtr doc =
+      xmlCtxtReadMemory(ctxt.get(), text.data(), static_cast<int>(text.size()),
+                        "check.xml", nullptr, kOptions);
+  xmlSetStructuredErrorFunc(nullptr, nullptr);
+  const bool well_formed = doc != nullptr && ctxt->wellFormed != 0;
+  if (doc != nullptr) xmlFreeDoc(doc);
+  if (well_formed && first_error.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(first_error.empty() ? "not well-formed XML"
+                                                        : first_error);
 }
 
 XmllintResult RunXmllint(absl::string_view text, bool html) {

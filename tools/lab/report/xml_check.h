@@ -1,8 +1,7 @@
 // Test helpers: is the generated XML / XHTML well-formed? An in-process
-// checker that always runs (balanced, properly nested tags, quoted and unique
-// attributes, only XML's predefined or numeric entities, a single root) and,
-// where /usr/bin/xmllint exists (Debian libxml2-utils, installed by
-// scripts/install-deps.sh), the real parser as a second opinion.
+// check with libxml2's parser (Debian libxml2-dev) that always runs and,
+// where /usr/bin/xmllint exists (Debian libxml2-utils; both installed by
+// scripts/install-deps.sh), its HTML parser's opinion as well.
 //
 //   EXPECT_TRUE(CheckWellFormedXml(xml).ok());
 //   XmllintResult lint = RunXmllint(xml, /*html=*/false);
@@ -18,8 +17,8 @@
 
 namespace xehil::lab::testing {
 
-// OK, or INVALID_ARGUMENT naming the first problem and its byte offset.
-// Skips the prolog (<?xml ...?>, <!DOCTYPE ...>, comments).
+// OK, or INVALID_ARGUMENT naming libxml2's first error with its line and
+// column. Nothing outside `text` is loaded (no network, no external DTD).
 absl::Status CheckWellFormedXml(absl::string_view text);
 
 struct XmllintResult {

@@ -32,11 +32,15 @@ TEST(CheckWellFormedXml, RejectsEachKindOfBreakage) {
            "text<a/>",              // text outside the root
            "<a>1 < 2</a>",          // raw '<'
            "",                      // no root
+           "<a>\xff</a>",           // not UTF-8
+           "<a>\x01</a>",           // a control character
+           "<a><![CDATA[x</a>",     // unterminated CDATA
        }) {
     EXPECT_FALSE(CheckWellFormedXml(bad).ok()) << bad;
   }
+  EXPECT_THAT(CheckWellFormedXml("<a><b></a>").message(), HasSubstr("line 1"));
   EXPECT_THAT(CheckWellFormedXml("<a><b></a>").message(),
-              HasSubstr("</a> closes <b>"));
+              HasSubstr("mismatch"));
 }
 
 TEST(RunXmllint, AgreesWithTheCheckerWhereInstalled) {
