@@ -87,6 +87,7 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
            {kDaemon, "--no-such-flag"},
            {kDaemon, "--device-profile=gpu9000"},
            {kDaemon, "--max-clients=0"},
+           {kDaemon, "--handshake-timeout-ms=0"},
            {kDaemon, "stray"}}) {
     Child run = Spawn(args);
     EXPECT_THAT(Text(run.err.get()), HasSubstr("usage: xehil-simd"));
