@@ -227,9 +227,9 @@ static int scenario_nodes(void) {
   CHECK_ERRNO(open("/dev/dri/renderD99999", O_RDWR | O_CREAT, 0600), ENOENT);
   /* Served nodes exist: O_CREAT|O_EXCL is EEXIST, O_CREAT alone opens. */
   CHECK_ERRNO(open(NODE, O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST);
-  CHECK_ERRNO(openat(AT_FDCWD, "/dev/dri/card0", O_RDWR | O_CREAT | O_EXCL,
-                     0600),
-              EEXIST);
+  CHECK_ERRNO(
+      openat(AT_FDCWD, "/dev/dri/card0", O_RDWR | O_CREAT | O_EXCL, 0600),
+      EEXIST);
   int fd = open(NODE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   CHECK_OK(fd);
   CHECK_OK(close(fd));
