@@ -169,13 +169,24 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
     } else {
       entry.info.id = absl::StrCat("lease-", id_prefix_, "-", next_id_++);
       const std::string id = entry.info.id;
-      entry.expiry = reaper_.Schedule(request.ttl, [this, id] { Expire(id); });
-      info = Snapshot(entry);
-      entries_.emplace(id, std::move(entry));
+      absl::StatusOr<LeaseReaper::Id> expiry =
+          reaper_.Schedule(request.ttl, [this, id] { Expire(id); });
+      if (!expiry.ok()) {
+        late = expiry.status();  // no TTL would run: not handed out
+      } else {
+        entry.expiry = *expiry;
+        info = Snapshot(entry);
+        entries_.emplace(id, std::move(entry));
+      }
     }
   }
   if (!late.ok()) {
-    entry.lease->Release().IgnoreError();
+    if (absl::Status released = entry.lease->Release(); !released.ok()) {
+      late = absl::Status(
+          late.code(),
+          absl::StrCat(late.message(), "; releasing the ",
+                       "pressure failed too: ", released.message()));
+    }
     unreserve();
     return Refused(request, late);
   }
