@@ -70,7 +70,8 @@ void LeaseTable::Log(const std::string& event, const LeaseInfo& info,
 }
 
 absl::Status LeaseTable::Refused(const LeaseRequest& request,
-                                 absl::Status status) {
+                                 absl::Status status,
+                                 const std::string& requested_json) {
   LeaseInfo info;
   info.provider = request.provider;
   info.region_instance = request.region_instance;
@@ -81,7 +82,10 @@ absl::Status LeaseTable::Refused(const LeaseRequest& request,
   info.note = request.note;
   Log("refused", info,
       absl::StrCat("\"code\":", JsonQuote(CodeName(status.code())),
-                   ",\"reason\":", JsonQuote(status.message())));
+                   ",\"reason\":", JsonQuote(status.message()),
+                   requested_json.empty() ? ""
+                                          : absl::StrCat(",\"requested\":{",
+                                                         requested_json, "}")));
   return status;
 }
 
