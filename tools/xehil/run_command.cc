@@ -107,11 +107,11 @@ void PrintSummary(const std::vector<Report>& reports, std::ostream& out) {
       passed += e.result() == RESULT_PASS;
     }
     counts[r.result() % 6]++;
-    out << absl::StrFormat(
-        "%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n", w, r.scenario(),
-        ResultName(r.result()), passed, r.expectations_size(),
-        r.restarts().succeeded(), r.restarts().tried(),
-        r.latency().p99_us() / 1e3, static_cast<double>(r.duration_ms()) / 1e3);
+    out << absl::StrFormat("%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n",
+                           w, r.scenario(), ResultName(r.result()), passed,
+                           r.expectations_size(), r.restarts().succeeded(),
+                           r.restarts().tried(), r.latency().p99_us() / 1e3,
+                           static_cast<double>(r.duration_ms()) / 1e3);
   }
   out << absl::StrFormat(
       "\n%d scenario runs: %d pass, %d fail, %d skip, %d timeout, %d "
@@ -208,7 +208,14 @@ int RunScenarios(const RunCommandOptions& options, std::ostream& out,
   if (!options.report_json.empty()) {
     ReportSet set;
     for (const Report& r : reports) *set.add_reports() = r;
-    ok &= WriteFile(options.report_json, ReportSetToJson(set), err);
+    absl::StatusOr<std::string> json = ReportSetToJson(set);
+    if (!json.ok()) {
+      err << "xehil: --report-json " << options.report_json << ": "
+          << json.status().message() << "\n";
+      ok = false;
+    } else {
+      ok &= WriteFile(options.report_json, *json, err);
+    }
   }
   if (!options.junit.empty()) {
     ok &= WriteFile(options.junit, ReportsToJunitXml(reports, "xehil"), err);
