@@ -1,6 +1,9 @@
 #include "core/pressure/lease_reaper.h"
 
 #include <algorithm>
+#include <system_error>
+
+#include "core/base/errno_status.h"
 
 namespace xehil {
 
@@ -21,16 +24,23 @@ LeaseReaper::Clock::time_point LeaseReaper::DeadlineAfter(
   return Clock::now() + absl::ToChronoNanoseconds(capped);
 }
 
-LeaseReaper::Id LeaseReaper::Schedule(absl::Duration after,
-                                      std::function<void()> callback) {
+absl::StatusOr<LeaseReaper::Id> LeaseReaper::Schedule(
+    absl::Duration after, std::function<void()> callback) {
   const Clock::time_point deadline = DeadlineAfter(after);
   Id id;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { Loop(); });
+      } catch (const std::system_error& e) {
+        return ErrnoToStatus(e.code().value(),
+                             "lease reaper: starting its thread");
+      }
+    }
     id = next_id_++;
     entries_[id] = Entry{deadline, std::move(callback)};
     by_deadline_.emplace(deadline, id);
-    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   }
   cv_.notify_all();
   return id;

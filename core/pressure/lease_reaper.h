@@ -4,15 +4,17 @@
 // Release.
 //
 //   auto reaper = std::make_shared<LeaseReaper>();
-//   LeaseReaper::Id id = reaper->Schedule(absl::Seconds(30), [] { ... });
+//   XEHIL_ASSIGN_OR_RETURN(LeaseReaper::Id id,
+//                          reaper->Schedule(absl::Seconds(30), [] { ... }));
 //   reaper->Reschedule(id, absl::Seconds(30));  // renewed
 //   reaper->Cancel(id);                         // released early
 //
-// The thread starts with the first Schedule() and is joined by the
-// destructor; callbacks still pending then are dropped without running.
-// Deadlines use the steady clock. Callbacks run one at a time, without the
-// reaper's lock, so they may call Schedule/Reschedule/Cancel; they must not
-// destroy the reaper. Thread-safe.
+// The thread starts with the first Schedule() (which fails, scheduling
+// nothing, if the system refuses a thread) and is joined by the destructor;
+// callbacks still pending then are dropped without running. Deadlines use the
+// steady clock. Callbacks run one at a time, without the reaper's lock, so they
+// may call Schedule/Reschedule/Cancel; they must not destroy the reaper.
+// Thread-safe.
 #ifndef XEHIL_CORE_PRESSURE_LEASE_REAPER_H_
 #define XEHIL_CORE_PRESSURE_LEASE_REAPER_H_
 
@@ -26,6 +28,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace xehil {
@@ -40,8 +43,10 @@ class LeaseReaper {
   LeaseReaper& operator=(const LeaseReaper&) = delete;
 
   // Runs `callback` on the reaper thread once `after` has passed (at once if
-  // it is zero or negative).
-  Id Schedule(absl::Duration after, std::function<void()> callback);
+  // it is zero or negative). UNAVAILABLE or RESOURCE_EXHAUSTED (with the
+  // errno) if the thread cannot be started; then nothing is scheduled.
+  absl::StatusOr<Id> Schedule(absl::Duration after,
+                              std::function<void()> callback);
 
   // Moves a pending callback's deadline to now + `after`. False if `id` is
   // not pending (it ran, is running, or was cancelled).

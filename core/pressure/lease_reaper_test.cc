@@ -17,7 +17,8 @@ using ::xehil::testing::Event;
 TEST(LeaseReaper, RunsACallbackOnceItsDeadlinePassed) {
   LeaseReaper reaper;
   Event ran;
-  reaper.Schedule(absl::Milliseconds(1), [&] { ran.Notify(); });
+  EXPECT_TRUE(
+      reaper.Schedule(absl::Milliseconds(1), [&] { ran.Notify(); }).ok());
   EXPECT_TRUE(ran.WaitFor());
 }
 
@@ -27,20 +28,29 @@ TEST(LeaseReaper, RunsDueCallbacksInDeadlineOrder) {
   std::mutex mu;
   std::vector<int> order;
   // Hold the reaper thread so that both deadlines are queued before it looks.
-  reaper.Schedule(absl::ZeroDuration(), [&] {
-    entered.Notify();
-    open.WaitFor();
-  });
+  EXPECT_TRUE(reaper
+                  .Schedule(absl::ZeroDuration(),
+                            [&] {
+                              entered.Notify();
+                              open.WaitFor();
+                            })
+                  .ok());
   ASSERT_TRUE(entered.WaitFor());
-  reaper.Schedule(absl::Milliseconds(20), [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    order.push_back(2);
-    done.Notify();
-  });
-  reaper.Schedule(absl::Milliseconds(1), [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    order.push_back(1);
-  });
+  EXPECT_TRUE(reaper
+                  .Schedule(absl::Milliseconds(20),
+                            [&] {
+                              std::lock_guard<std::mutex> lock(mu);
+                              order.push_back(2);
+                              done.Notify();
+                            })
+                  .ok());
+  EXPECT_TRUE(reaper
+                  .Schedule(absl::Milliseconds(1),
+                            [&] {
+                              std::lock_guard<std::mutex> lock(mu);
+                              order.push_back(1);
+                            })
+                  .ok());
   open.Notify();
   ASSERT_TRUE(done.WaitFor());
   std::lock_guard<std::mutex> lock(mu);
@@ -52,15 +62,19 @@ TEST(LeaseReaper, CancelledCallbackNeverRuns) {
   Event entered, open, cancelled_ran, later_ran;
   // Hold the reaper thread so that the cancel comes before the deadline is
   // looked at, however slow this machine is.
-  reaper.Schedule(absl::ZeroDuration(), [&] {
-    entered.Notify();
-    open.WaitFor();
-  });
+  EXPECT_TRUE(reaper
+                  .Schedule(absl::ZeroDuration(),
+                            [&] {
+                              entered.Notify();
+                              open.WaitFor();
+                            })
+                  .ok());
   ASSERT_TRUE(entered.WaitFor());
   LeaseReaper::Id id =
-      reaper.Schedule(absl::Milliseconds(1), [&] { cancelled_ran.Notify(); });
+      *reaper.Schedule(absl::Milliseconds(1), [&] { cancelled_ran.Notify(); });
   // Due later than the cancelled one: had that stayed, it would run first.
-  reaper.Schedule(absl::Milliseconds(2), [&] { later_ran.Notify(); });
+  EXPECT_TRUE(
+      reaper.Schedule(absl::Milliseconds(2), [&] { later_ran.Notify(); }).ok());
   EXPECT_TRUE(reaper.Cancel(id));
   EXPECT_FALSE(reaper.Cancel(id));
   open.Notify();
@@ -72,7 +86,7 @@ TEST(LeaseReaper, CancelledCallbackNeverRuns) {
 TEST(LeaseReaper, RescheduleMovesTheDeadline) {
   LeaseReaper reaper;
   Event ran;
-  LeaseReaper::Id id = reaper.Schedule(absl::Hours(1), [&] { ran.Notify(); });
+  LeaseReaper::Id id = *reaper.Schedule(absl::Hours(1), [&] { ran.Notify(); });
   EXPECT_TRUE(reaper.Reschedule(id, absl::Milliseconds(1)));
   ASSERT_TRUE(ran.WaitFor());
   EXPECT_FALSE(reaper.Reschedule(id, absl::Hours(1))) << "it already ran";
@@ -81,9 +95,15 @@ TEST(LeaseReaper, RescheduleMovesTheDeadline) {
 TEST(LeaseReaper, CallbackMayScheduleAnother) {
   LeaseReaper reaper;
   Event second;
-  reaper.Schedule(absl::ZeroDuration(), [&] {
-    reaper.Schedule(absl::ZeroDuration(), [&] { second.Notify(); });
-  });
+  EXPECT_TRUE(reaper
+                  .Schedule(absl::ZeroDuration(),
+                            [&] {
+                              reaper
+                                  .Schedule(absl::ZeroDuration(),
+                                            [&] { second.Notify(); })
+                                  .IgnoreError();
+                            })
+                  .ok());
   EXPECT_TRUE(second.WaitFor());
 }
 
@@ -92,8 +112,9 @@ TEST(LeaseReaper, DestructionDropsPendingCallbacksWithoutRunningThem) {
   bool ran = false;
   {
     LeaseReaper reaper;
-    reaper.Schedule(absl::Hours(1), [&ran, sentinel] { ran = true; });
-    reaper.Schedule(absl::InfiniteDuration(), [sentinel] {});
+    EXPECT_TRUE(
+        reaper.Schedule(absl::Hours(1), [&ran, sentinel] { ran = true; }).ok());
+    EXPECT_TRUE(reaper.Schedule(absl::InfiniteDuration(), [sentinel] {}).ok());
     EXPECT_EQ(reaper.pending(), 2u);
   }
   EXPECT_FALSE(ran);

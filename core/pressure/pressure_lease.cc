@@ -44,7 +44,7 @@ std::function<void()> PressureLease::ExpiryCallback(
   };
 }
 
-std::unique_ptr<PressureLease> PressureLease::Create(
+absl::StatusOr<std::unique_ptr<PressureLease>> PressureLease::Create(
     std::string description, uint64_t bytes,
     std::unique_ptr<PressureHolding> holding, absl::Duration ttl,
     std::shared_ptr<LeaseReaper> reaper) {
@@ -56,8 +56,20 @@ std::unique_ptr<PressureLease> PressureLease::Create(
     if (lease->reaper_ == nullptr) {
       lease->reaper_ = std::make_shared<LeaseReaper>();
     }
-    lease->expiry_ =
+    absl::StatusOr<LeaseReaper::Id> expiry =
         lease->reaper_->Schedule(ttl, ExpiryCallback(lease->state_));
+    if (!expiry.ok()) {
+      // A lease without its TTL could outlive its holder: give it back now.
+      absl::Status released = lease->Release();
+      return absl::Status(
+          expiry.status().code(),
+          absl::StrCat(lease->description(), ": ", expiry.status().message(),
+                       released.ok()
+                           ? "; the pressure was released"
+                           : absl::StrCat("; releasing it failed too: ",
+                                          released.message())));
+    }
+    lease->expiry_ = *expiry;
   }
   return lease;
 }
@@ -120,7 +132,14 @@ absl::Status PressureLease::Renew(absl::Duration ttl) {
         absl::StrCat(description_, ": lease already expired"));
   }
   if (reaper_ == nullptr) reaper_ = std::make_shared<LeaseReaper>();
-  expiry_ = reaper_->Schedule(ttl, ExpiryCallback(state_));
+  absl::StatusOr<LeaseReaper::Id> expiry =
+      reaper_->Schedule(ttl, ExpiryCallback(state_));
+  if (!expiry.ok()) {
+    return absl::Status(expiry.status().code(),
+                        absl::StrCat(description_, ": cannot renew: ",
+                                     expiry.status().message()));
+  }
+  expiry_ = *expiry;
   return absl::OkStatus();
 }
 

@@ -4,9 +4,10 @@
 // actually held (simulator pressure, locked pages, VRAM BOs) sits behind the
 // small PressureHolding interface.
 //
-//   std::unique_ptr<PressureLease> lease =
+//   XEHIL_ASSIGN_OR_RETURN(
+//       std::unique_ptr<PressureLease> lease,
 //       PressureLease::Create("sim region 1", bytes, std::move(holding),
-//                             absl::Seconds(30), reaper);
+//                             absl::Seconds(30), reaper));
 //   lease->Renew(absl::Seconds(30));  // the lab agent's renew
 //   absl::Status s = lease->Release();  // idempotent
 //
@@ -23,6 +24,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/pressure/lease_reaper.h"
 
@@ -40,8 +42,11 @@ class PressureHolding {
 class PressureLease {
  public:
   // With ttl > 0 the lease releases itself after `ttl`, on `reaper`'s thread
-  // (a private reaper when none is given). ttl <= 0: no expiry.
-  static std::unique_ptr<PressureLease> Create(
+  // (a private reaper when none is given). ttl <= 0: no expiry. If the
+  // expiry cannot be scheduled (no thread for the reaper) the holding is
+  // released at once and the error returned, naming the lease (and saying
+  // whether that release failed too).
+  static absl::StatusOr<std::unique_ptr<PressureLease>> Create(
       std::string description, uint64_t bytes,
       std::unique_ptr<PressureHolding> holding, absl::Duration ttl,
       std::shared_ptr<LeaseReaper> reaper);

@@ -48,14 +48,14 @@ class FakeHolding : public PressureHolding {
 std::unique_ptr<PressureLease> MakeLease(
     std::shared_ptr<Counts> counts, absl::Duration ttl = absl::ZeroDuration(),
     std::shared_ptr<LeaseReaper> reaper = std::make_shared<LeaseReaper>()) {
-  return PressureLease::Create("fake", 4096,
-                               std::make_unique<FakeHolding>(std::move(counts)),
-                               ttl, std::move(reaper));
+  return *PressureLease::Create(
+      "fake", 4096, std::make_unique<FakeHolding>(std::move(counts)), ttl,
+      std::move(reaper));
 }
 
 TEST(PressureLease, ReleaseIsIdempotentAndRepeatsTheFirstStatus) {
   auto counts = std::make_shared<Counts>();
-  auto lease = PressureLease::Create(
+  auto lease = *PressureLease::Create(
       "fake", 4096,
       std::make_unique<FakeHolding>(counts, absl::InternalError("munmap")),
       absl::ZeroDuration(), nullptr);
@@ -125,7 +125,7 @@ TEST(PressureLease, RenewRejectsBadTtlsAndReleasedLeases) {
 TEST(PressureLease, ReleaseWaitsForAnExpiryInProgress) {
   auto counts = std::make_shared<Counts>();
   Event entered, open;
-  auto lease = PressureLease::Create(
+  auto lease = *PressureLease::Create(
       "fake", 4096,
       std::make_unique<FakeHolding>(counts, absl::OkStatus(), &entered, &open),
       absl::Milliseconds(1), std::make_shared<LeaseReaper>());

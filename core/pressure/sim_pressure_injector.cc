@@ -1,5 +1,6 @@
 #include "core/pressure/sim_pressure_injector.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,20 @@ absl::StatusOr<std::unique_ptr<PressureLease>> SimPressureInjector::Acquire(
     const PressureSpec& spec) {
   XEHIL_RETURN_IF_ERROR(CheckAvailable());
   XEHIL_RETURN_IF_ERROR(ValidatePressureSpec(spec));
+  // Like real memory: no more pressure than the region holds. The check and
+  // the injection are one step for this injector's leases.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const sim::RegionUsage& region : device_->Regions()) {
+    if (region.spec.instance != spec.region_instance) continue;
+    const uint64_t total = region.spec.total_bytes;
+    const uint64_t held = std::min(region.pressure, total);
+    if (spec.bytes > total - held) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "sim region ", spec.region_instance, ": pressure of ",
+          DescribeBytes(spec.bytes), " does not fit its ", DescribeBytes(total),
+          " (", DescribeBytes(region.pressure), " already held as pressure)"));
+    }
+  }
   XEHIL_RETURN_IF_ERROR(
       device_->InjectPressure(spec.region_instance, spec.bytes));
   return PressureLease::Create(

@@ -12,6 +12,7 @@
 #define XEHIL_CORE_PRESSURE_SIM_PRESSURE_INJECTOR_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/pressure/lease_reaper.h"
@@ -27,13 +28,16 @@ class SimPressureInjector : public PressureInjector {
   std::string Name() const override { return "sim"; }
   // FAILED_PRECONDITION without a device.
   absl::Status CheckAvailable() const override;
-  // NOT_FOUND for a region instance the device does not have.
+  // NOT_FOUND for a region instance the device does not have;
+  // RESOURCE_EXHAUSTED for more than the region has left to take (its total
+  // less the pressure already injected), as the real providers refuse.
   absl::StatusOr<std::unique_ptr<PressureLease>> Acquire(
       const PressureSpec& spec) override;
 
  private:
   const std::shared_ptr<sim::Device> device_;
   const std::shared_ptr<LeaseReaper> reaper_;
+  std::mutex mu_;  // serialises Acquire's check and injection
 };
 
 }  // namespace xehil

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/device/xe_device.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -48,6 +49,26 @@ TEST_F(SimPressure, AcquireTakesRegionMemoryAndReleaseGivesItBack) {
   EXPECT_TRUE((*lease)->Release().ok());
   EXPECT_EQ(VramPressure(), 0u);
   EXPECT_EQ(VramUsedByQuery(), 0u);
+}
+
+TEST_F(SimPressure, MoreThanTheRegionHasLeftIsRefused) {
+  const uint64_t total = device_->Regions()[1].spec.total_bytes;
+  absl::StatusOr<std::unique_ptr<PressureLease>> huge =
+      injector_.Acquire({1, 4 * total});
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(huge.status().message()),
+              ::testing::HasSubstr(absl::StrCat(4 * total, " bytes")));
+  EXPECT_EQ(VramPressure(), 0u);
+
+  absl::StatusOr<std::unique_ptr<PressureLease>> half =
+      injector_.Acquire({1, total / 2});
+  ASSERT_TRUE(half.ok()) << half.status();
+  EXPECT_EQ(injector_.Acquire({1, total / 2 + 1}).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  absl::StatusOr<std::unique_ptr<PressureLease>> rest =
+      injector_.Acquire({1, total - total / 2});
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(VramPressure(), total);
 }
 
 TEST_F(SimPressure, DestroyingTheLeaseReleases) {

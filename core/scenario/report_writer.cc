@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
+#include "core/base/proto_json.h"
 
 namespace xehil {
 namespace {
@@ -90,14 +90,8 @@ std::string XmlEscape(absl::string_view text) {
   return out;
 }
 
-std::string ReportSetToJson(const ReportSet& reports) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  std::string json;
-  // Cannot fail for a message without Any fields.
-  (void)google::protobuf::util::MessageToJsonString(reports, &json, options);
-  if (json.empty() || json.back() != '\n') json += '\n';
-  return json;
+absl::StatusOr<std::string> ReportSetToJson(const ReportSet& reports) {
+  return ProtoToJson(reports, "report", /*pretty=*/true);
 }
 
 std::string ReportToJunitTestcase(const Report& r,

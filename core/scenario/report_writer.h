@@ -4,7 +4,8 @@
 //
 //   ReportSet set;
 //   *set.add_reports() = report;
-//   WriteFile("out.json", ReportSetToJson(set));
+//   XEHIL_ASSIGN_OR_RETURN(std::string json, ReportSetToJson(set));
+//   WriteFile("out.json", json);
 //   WriteFile("out.xml", ReportsToJunitXml({report}, "xehil"));
 //   // JSON reads back with google::protobuf::util::JsonStringToMessage.
 #ifndef XEHIL_CORE_SCENARIO_REPORT_WRITER_H_
@@ -13,14 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/scenario.pb.h"
 
 namespace xehil {
 
 // Pretty-printed JSON with the proto field names (lowerCamelCase), enums by
-// name, ending in a newline.
-std::string ReportSetToJson(const ReportSet& reports);
+// name, ending in a newline. The conversion's error (e.g. a string that is
+// not UTF-8) if it fails: never an empty or partial report.
+absl::StatusOr<std::string> ReportSetToJson(const ReportSet& reports);
 
 // A JUnit XML document: <testsuites><testsuite name=suite_name tests= ...>
 // with one <testcase classname=suite_name name=scenario time=seconds> per

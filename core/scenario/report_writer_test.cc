@@ -50,7 +50,9 @@ TEST(ReportSetToJson, RoundTripsThroughJsonStringToMessage) {
   ReportSet set;
   *set.add_reports() = Sample("a", RESULT_PASS);
   *set.add_reports() = Sample("b", RESULT_FAIL);
-  const std::string json = ReportSetToJson(set);
+  absl::StatusOr<std::string> converted = ReportSetToJson(set);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  const std::string& json = *converted;
   EXPECT_THAT(json, HasSubstr("\"result\": \"RESULT_FAIL\""));
   EXPECT_THAT(json, HasSubstr("\"skippedSteps\""));
   EXPECT_EQ(json.back(), '\n');

@@ -244,6 +244,31 @@ void RunBody(RunState& state, Report& report) {
   }
 }
 
+// Pressure still held when the run ends is given back here, where a failure
+// can be reported: a run that leaves the host under pressure did not
+// complete, whatever its expectations said.
+void ReleaseLeftoverPressure(RunState& state, Report& report) {
+  std::vector<std::string> failed;
+  for (auto& [label, lease] : state.leases) {
+    if (lease == nullptr) continue;
+    absl::Status released = lease->Release();
+    if (!released.ok()) {
+      failed.push_back(absl::StrCat("'", label, "': ", released.message()));
+    }
+  }
+  if (failed.empty()) return;
+  const std::string why =
+      absl::StrCat("pressure still held after the run: releasing ",
+                   absl::StrJoin(failed, "; "), " failed");
+  Note(state, why);
+  if (report.result() == RESULT_PASS || report.result() == RESULT_SKIP) {
+    report.set_result(RESULT_INCOMPLETE);
+    report.set_reason(why);
+  } else {
+    report.set_reason(absl::StrCat(report.reason(), "; ", why));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Report> RunScenario(const Scenario& scenario,
@@ -267,6 +292,7 @@ absl::StatusOr<Report> RunScenario(const Scenario& scenario,
   report.set_repeat_index(options.repeat_index);
   RunState state(scenario, env, options);
   RunBody(state, report);
+  ReleaseLeftoverPressure(state, report);
   state.Teardown();
   for (TimelineEntry& entry : state.Timeline()) {
     *report.add_timeline() = std::move(entry);

@@ -27,24 +27,36 @@ std::atomic<bool> warned_no_env{false};
 std::atomic<bool> warned_connect{false};
 std::atomic<bool> warned_lost{false};
 
-// "/dev/dri/renderD<digits>" or "/dev/dri/card<digits>".
-bool IsDrmNode(const char* path) {
-  if (path == nullptr) return false;
+enum class NodeKind {
+  kOther,     // not a DRM node path: the real open()
+  kServed,    // the simulated device's render or primary node
+  kUnserved,  // a DRM node the simulated machine does not have: ENOENT
+};
+
+// "/dev/dri/renderD<digits>" or "/dev/dri/card<digits>" are DRM nodes; the
+// simulated machine has one GPU, whose nodes are renderD128 and card0 (as
+// the kernel numbers the first device).
+NodeKind ClassifyNode(const char* path) {
+  if (path == nullptr) return NodeKind::kOther;
   static constexpr char kRender[] = "/dev/dri/renderD";
   static constexpr char kCard[] = "/dev/dri/card";
   const char* rest = nullptr;
+  const char* served = nullptr;
   if (std::strncmp(path, kRender, sizeof(kRender) - 1) == 0) {
     rest = path + sizeof(kRender) - 1;
+    served = "128";
   } else if (std::strncmp(path, kCard, sizeof(kCard) - 1) == 0) {
     rest = path + sizeof(kCard) - 1;
+    served = "0";
   } else {
-    return false;
+    return NodeKind::kOther;
   }
-  if (*rest == '\0') return false;
-  for (; *rest != '\0'; ++rest) {
-    if (*rest < '0' || *rest > '9') return false;
+  if (*rest == '\0') return NodeKind::kOther;
+  for (const char* c = rest; *c != '\0'; ++c) {
+    if (*c < '0' || *c > '9') return NodeKind::kOther;
   }
-  return true;
+  return std::strcmp(rest, served) == 0 ? NodeKind::kServed
+                                        : NodeKind::kUnserved;
 }
 
 // The DRM file for `path`: a kDrmFile connection to the daemon. -1 with
@@ -101,8 +113,19 @@ int Fail(int err) {
 
 template <typename RealOpen, typename... Args>
 int Open(const char* path, int flags, RealOpen real, Args... args) {
-  if (IsDrmNode(path)) return OpenDrm(path, flags);
-  return real(args...);
+  switch (ClassifyNode(path)) {
+    case NodeKind::kOther:
+      return real(args...);
+    case NodeKind::kUnserved:
+      return Fail(ENOENT);  // no such node on the simulated machine
+    case NodeKind::kServed:
+      // The node exists: exclusive creation fails before anything else.
+      if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+        return Fail(EEXIST);
+      }
+      return OpenDrm(path, flags);
+  }
+  return Fail(ENOENT);
 }
 
 // The mode argument exists only with O_CREAT or O_TMPFILE.

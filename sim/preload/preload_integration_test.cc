@@ -127,6 +127,13 @@ TEST_F(PreloadIntegrationTest, OrdinaryFilesAndPipesAreUntouched) {
   EXPECT_EQ(status_.daemon().files_opened(), 0u);
 }
 
+TEST_F(PreloadIntegrationTest, OnlyTheSimulatedNodesExist) {
+  StartDaemon();
+  Probe(UapiProbe(), {"nodes"});
+  EXPECT_EQ(status_.daemon().files_opened(), 2u)
+      << "refused opens must not reach the daemon";
+}
+
 TEST_F(PreloadIntegrationTest, NotificationPipeIoctlsGiveTheKernelsErrnos) {
   StartDaemon();
   Probe(UapiProbe(), {"pipes"});

@@ -35,20 +35,24 @@ bool IoctlReplyFits(const IoctlRequest& request) {
   return size <= kMaxMessageBytes;
 }
 
-DrmFile::DrmFile(std::unique_ptr<sim::SimBackend> backend, uint32_t pid,
-                 std::string program, PipeRegistry& pipes, RuleEngine& rules,
-                 std::function<void()> on_watch)
+DrmFile::DrmFile(std::unique_ptr<sim::SimBackend> backend, uint32_t peer_pid,
+                 uint32_t pid, std::string program, PipeRegistry& pipes,
+                 RuleEngine& rules, std::function<void()> on_watch)
     : backend_(std::move(backend)),
+      peer_pid_(peer_pid),
       ref_{backend_->file_id(), pid, std::move(program)},
       pipes_(pipes),
       rules_(rules),
       on_watch_(std::move(on_watch)) {}
 
-std::shared_ptr<const PipeRegistry::Entry> DrmFile::TranslateWatch(
-    uint8_t* arg) {
+int DrmFile::TranslateWatch(uint8_t* arg,
+                            std::shared_ptr<const PipeRegistry::Entry>* found) {
   drm_xe_watch_queue watch;
   std::memcpy(&watch, arg, sizeof(watch));
   std::shared_ptr<const PipeRegistry::Entry> entry = pipes_.Find(watch.fd);
+  if (entry != nullptr && (peer_pid_ == 0 || entry->pid != peer_pid_)) {
+    return -EBADF;  // not a descriptor of this process
+  }
   if (entry == nullptr) {
     watch.fd = UINT32_MAX;  // -1: no descriptor refers to a queue
   } else {
@@ -58,7 +62,8 @@ std::shared_ptr<const PipeRegistry::Entry> DrmFile::TranslateWatch(
     watch.fd = static_cast<uint32_t>(entry->probe.get());
   }
   std::memcpy(arg, &watch, sizeof(watch));
-  return entry;
+  *found = std::move(entry);
+  return 0;
 }
 
 IoctlReply DrmFile::Ioctl(IoctlRequest request) {
@@ -108,7 +113,12 @@ IoctlReply DrmFile::Ioctl(IoctlRequest request) {
   if (watch) {
     std::memcpy(&pipe_id, arg + offsetof(drm_xe_watch_queue, fd),
                 sizeof(pipe_id));
-    pipe = TranslateWatch(arg);
+    if (int rc = TranslateWatch(arg, &pipe); rc != 0) {
+      backend_->device().CountIoctl(name, rc);
+      reply.result = rc;
+      reply.arg = std::move(request.arg);
+      return reply;
+    }
   }
 
   reply.result = backend_->Ioctl(number, arg);

@@ -8,12 +8,14 @@
 //    -EFAULT); the client's pointer values come back unchanged in the reply;
 //  - DRM_IOCTL_XE_WATCH_QUEUE's `fd` carries a PipeRegistry id, translated
 //    to the daemon's pipe (an unknown id is "not a notification pipe":
-//    -EINVAL; the same pipe twice on one file: -EBUSY);
+//    -EINVAL; a pipe registered by another process is, like another
+//    process's descriptor, -EBADF; the same pipe twice on one file: -EBUSY);
 //  - successful VM_CREATE, VM_BIND and WATCH_QUEUE calls feed the rule
 //    engine.
 // Destroying it releases the file (removal records, VMs destroyed).
 //
-//   DrmFile file(device->Open(), {pid, program}, pipes, rules, on_watch);
+//   DrmFile file(device->Open(), peer_pid, pid, program, pipes, rules,
+//                on_watch);
 //   IoctlReply reply = file.Ioctl(std::move(request));
 //
 // Not thread-safe: one connection thread owns it.
@@ -38,10 +40,12 @@ bool IoctlReplyFits(const IoctlRequest& request);
 
 class DrmFile {
  public:
+  // `peer_pid` is the client's process as the kernel saw it (SO_PEERCRED;
+  // 0 if unknown: then no pipe may be subscribed); `pid` what logs show.
   // `on_watch` runs after each successful WATCH_QUEUE (for statistics).
-  DrmFile(std::unique_ptr<sim::SimBackend> backend, uint32_t pid,
-          std::string program, PipeRegistry& pipes, RuleEngine& rules,
-          std::function<void()> on_watch);
+  DrmFile(std::unique_ptr<sim::SimBackend> backend, uint32_t peer_pid,
+          uint32_t pid, std::string program, PipeRegistry& pipes,
+          RuleEngine& rules, std::function<void()> on_watch);
   DrmFile(const DrmFile&) = delete;
   DrmFile& operator=(const DrmFile&) = delete;
 
@@ -52,11 +56,14 @@ class DrmFile {
 
  private:
   // Points the WATCH_QUEUE argument at the daemon's pipe for its id; the
-  // returned entry keeps that descriptor open for the call.
-  std::shared_ptr<const PipeRegistry::Entry> TranslateWatch(uint8_t* arg);
+  // returned entry keeps that descriptor open for the call. -EBADF (and
+  // nothing changed) for another process's pipe.
+  int TranslateWatch(uint8_t* arg,
+                     std::shared_ptr<const PipeRegistry::Entry>* entry);
   void AfterSuccess(uint64_t request, const uint8_t* arg);
 
   std::unique_ptr<sim::SimBackend> backend_;
+  const uint32_t peer_pid_;
   FileRef ref_;
   PipeRegistry& pipes_;
   RuleEngine& rules_;

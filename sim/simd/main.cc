@@ -31,12 +31,15 @@ ABSL_FLAG(int, max_clients, 256, "Connections served at once (1..4096).");
 ABSL_FLAG(int, owner_pid, 0,
           "A private daemon of this parent: stop when it dies, then remove "
           "the socket's directory.");
+ABSL_FLAG(int, handshake_timeout_ms, 5000,
+          "How long a new connection may wait before its Hello (1..600000).");
 
 namespace {
 
 constexpr char kUsage[] =
     R"(usage: xehil-simd [--socket=PATH] [--device-profile=NAME] [--script=FILE]
-                  [--max-clients=N] [--owner-pid=PID]
+                  [--max-clients=N] [--handshake-timeout-ms=MS]
+                  [--owner-pid=PID]
 
 Serves one simulated Xe GPU on a Unix socket so that unmodified programs
 (through the LD_PRELOAD interposer, see `xehil sim-run`) and tools share it:
@@ -55,7 +58,12 @@ flags:
                            rule { when { watch_subscribed {} }
                                   action { fail_rebinds { error: ERRNO_ENOMEM } }
                                   action { trigger_rebind {} } }
-  --max-clients=N        connections at once, 1..4096 (default 256)
+  --max-clients=N        connections at once, 1..4096 (default 256); while
+                         all are taken, a new connection displaces the
+                         oldest one that has not said Hello yet
+  --handshake-timeout-ms=MS
+                         a connection silent this long before its Hello is
+                         dropped (and logged), 1..600000 (default 5000)
   --owner-pid=PID        private daemon of its parent PID (`xehil sim-run`):
                          stops as on SIGTERM when PID dies (even by SIGKILL),
                          then removes the socket's directory if it is empty
@@ -93,6 +101,12 @@ int main(int argc, char** argv) {
   }
   if (options.max_clients < 1 || options.max_clients > 4096) {
     xehil::UsageError("--max-clients must be between 1 and 4096", kUsage);
+  }
+  options.handshake_timeout_ms = absl::GetFlag(FLAGS_handshake_timeout_ms);
+  if (options.handshake_timeout_ms < 1 ||
+      options.handshake_timeout_ms > 600000) {
+    xehil::UsageError("--handshake-timeout-ms must be between 1 and 600000",
+                      kUsage);
   }
   options.device_profile = absl::GetFlag(FLAGS_device_profile);
   if (absl::StatusOr<xehil::sim::DeviceProfile> profile =

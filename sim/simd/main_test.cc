@@ -88,6 +88,7 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
            {kDaemon, "--device-profile=gpu9000"},
            {kDaemon, "--max-clients=0"},
            {kDaemon, "--socket="},
+           {kDaemon, "--handshake-timeout-ms=0"},
            {kDaemon, "stray"}}) {
     Child run = Spawn(args);
     const std::string err = Text(run.err.get());

@@ -63,6 +63,14 @@ std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::Find(
   return it == entries_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::FindOwned(
+    uint64_t id, uint64_t owner) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second->owner != owner) return nullptr;
+  return it->second;
+}
+
 bool PipeRegistry::Release(uint64_t id, uint64_t owner) {
   std::shared_ptr<const Entry> doomed;  // closed outside the lock
   std::lock_guard<std::mutex> lock(mu_);

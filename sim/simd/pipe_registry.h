@@ -15,6 +15,11 @@
 //   pipe->queue->SetSize(32);
 //   pipes.ReleaseAll(conn);  // the registering connection closed
 //
+// Isolation: pipe ids are small and sequential, so they are not secrets.
+// Only the registering connection may size, filter or release a pipe
+// (FindOwned, Release), and only DRM files of the registering process may
+// subscribe it (the server compares Entry::pid with the file's peer pid).
+//
 // Thread-safe.
 #ifndef XEHIL_SIM_SIMD_PIPE_REGISTRY_H_
 #define XEHIL_SIM_SIMD_PIPE_REGISTRY_H_
@@ -40,7 +45,7 @@ class PipeRegistry {
     // (CloseWriteEnd), so WATCH_QUEUE can still find the queue by inode.
     UniqueFd probe;
     uint64_t owner = 0;  // the registering connection
-    uint32_t pid = 0;    // its process
+    uint32_t pid = 0;    // its process (SO_PEERCRED), 0 if unknown
   };
 
   struct Info {
@@ -58,6 +63,11 @@ class PipeRegistry {
   // The entry, or nullptr for an unknown or released id. The entry stays
   // valid while the caller holds it, even if released meanwhile.
   std::shared_ptr<const Entry> Find(uint64_t id) const;
+
+  // Like Find, but only for the connection that registered `id`: another
+  // connection's pipe is as unknown to it as a descriptor of another
+  // process is to the kernel (the caller answers -EBADF).
+  std::shared_ptr<const Entry> FindOwned(uint64_t id, uint64_t owner) const;
 
   // Drops the registry's reference to `id` if `owner` registered it
   // (watches keep the queue alive). False if it did not.

@@ -92,5 +92,14 @@ TEST(PipeRegistry, OnlyTheOwnerReleasesAndReleaseClosesTheDaemonsEnds) {
   EXPECT_EQ(::read(a.read_end.get(), &c, 1), 0);
 }
 
+TEST(PipeRegistry, FindOwnedHidesAnotherConnectionsPipe) {
+  PipeRegistry pipes;
+  Pipe a;
+  uint64_t id = *pipes.Register(a.Dup(), 7, 1);
+  EXPECT_NE(pipes.FindOwned(id, 7), nullptr);
+  EXPECT_EQ(pipes.FindOwned(id, 8), nullptr);
+  EXPECT_EQ(pipes.FindOwned(id + 1, 7), nullptr);
+}
+
 }  // namespace
 }  // namespace xehil::simd

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,13 @@ void Signal(int eventfd) {
   } while (n < 0 && errno == EINTR);
 }
 
+uint32_t PeerPid(int fd) {
+  ucred cred{};
+  socklen_t size = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return 0;
+  return static_cast<uint32_t>(cred.pid);
+}
+
 void Drain(int eventfd) {
   uint64_t value;
   ssize_t n;
@@ -42,6 +50,9 @@ void Drain(int eventfd) {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.max_clients < 1) {
     return absl::InvalidArgumentError("max_clients must be at least 1");
+  }
+  if (options.handshake_timeout_ms < 1) {
+    return absl::InvalidArgumentError("handshake_timeout_ms must be positive");
   }
   std::shared_ptr<sim::Device> device;
   if (options.profile.has_value()) {
@@ -70,7 +81,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     server->socket_ino_ = st.st_ino;
   }
   Server* raw = server.get();
-  server->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
+  try {
+    server->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
+  } catch (const std::system_error& e) {
+    // ~Server: Stop() finds no thread to join and removes the socket file.
+    return ErrnoToStatus(e.code().value(),
+                         "xehil-simd: starting the accept thread");
+  }
   return server;
 }
 
@@ -175,8 +192,10 @@ void Server::Accept() {
     return;  // EAGAIN, ECONNABORTED: nothing to do
   }
   SizeSocketBuffers(fd.get());
+  const uint32_t peer_pid = PeerPid(fd.get());
   std::lock_guard<std::mutex> lock(mu_);
-  if (live_ >= static_cast<size_t>(options_.max_clients)) {
+  if (live_ >= static_cast<size_t>(options_.max_clients) &&
+      !EvictIdleLocked()) {
     counters_.set_connections_refused(counters_.connections_refused() + 1);
     const std::vector<uint8_t> refusal = EncodeError(
         0, {-EUSERS, absl::StrCat("xehil-simd serves at most ",
@@ -191,10 +210,49 @@ void Server::Accept() {
   auto connection = std::make_unique<Connection>();
   connection->id = next_connection_++;
   connection->fd = std::move(fd);
+  connection->peer_pid = peer_pid;
   Connection* raw = connection.get();
+  try {
+    raw->thread = std::thread([this, raw] { Serve(raw); });
+  } catch (const std::system_error& e) {
+    const std::vector<uint8_t> refusal =
+        EncodeError(0, {-EAGAIN, "xehil-simd cannot start a thread for it"});
+    ::send(raw->fd.get(), refusal.data(), refusal.size(),
+           MSG_NOSIGNAL | MSG_DONTWAIT);
+    counters_.set_connections_refused(counters_.connections_refused() + 1);
+    Log(absl::StrCat(
+        "connection from pid ", peer_pid, " refused: ",
+        ErrnoToStatus(e.code().value(), "starting its thread").message()));
+    return;  // `connection` closes the socket
+  }
   connections_[raw->id] = std::move(connection);
   ++live_;
-  raw->thread = std::thread([this, raw] { Serve(raw); });
+}
+
+bool Server::EvictIdleLocked() {
+  for (auto& [id, connection] : connections_) {
+    if (connection->greeted || connection->evicted) continue;
+    char probe;
+    if (::recv(connection->fd.get(), &probe, sizeof(probe),
+               MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+        (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      continue;  // its Hello (or EOF) is on the way
+    }
+    connection->evicted = true;
+    --live_;
+    const std::string why =
+        absl::StrCat("no Hello while all ", options_.max_clients,
+                     " connections were taken; dropped to make room");
+    const std::vector<uint8_t> error = EncodeError(0, {-ETIMEDOUT, why});
+    ::send(connection->fd.get(), error.data(), error.size(),
+           MSG_NOSIGNAL | MSG_DONTWAIT);
+    // Its thread sees EOF and finishes; the fd closes once it is joined.
+    ::shutdown(connection->fd.get(), SHUT_RDWR);
+    Log(absl::StrCat("connection ", id, " (pid ", connection->peer_pid,
+                     "): ", why));
+    return true;
+  }
+  return false;
 }
 
 }  // namespace xehil::simd

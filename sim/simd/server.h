@@ -13,7 +13,12 @@
 // type, a message of the wrong role, descriptors where none belong, ...) gets
 // a best-effort kError reply and that connection is closed; the daemon and
 // every other connection carry on. At most `max_clients` connections are
-// served at once; the next gets kError and is closed.
+// served at once; the next gets kError and is closed. A connection must say
+// Hello within `handshake_timeout_ms`, and while every slot is taken a new
+// connection displaces the oldest one that has not said Hello and has
+// nothing queued: idle connections cannot shut healthy clients out. Both
+// drops are logged with the connection's pid. A thread that cannot be
+// started is an error (Start) or a refused connection, never a crash.
 //
 // Threads: one accept loop and one thread per connection, all owned; Stop()
 // (or destruction) wakes and joins them, releases every file and removes the
@@ -59,6 +64,8 @@ struct ServerOptions {
   std::optional<sim::DeviceProfile> profile;
   sim::SimdScript script;  // validated by the caller (LoadScriptFile)
   int max_clients = 256;
+  // How long a new connection may stay silent before its Hello (> 0).
+  int handshake_timeout_ms = 5000;
   // One line per file open/release, rule firing and protocol error.
   std::function<void(const std::string&)> log;
 };
@@ -86,7 +93,10 @@ class Server {
   struct Connection {
     uint64_t id = 0;
     UniqueFd fd;
+    uint32_t peer_pid = 0;  // SO_PEERCRED at accept; 0 if unknown
     std::thread thread;
+    bool greeted = false;  // guarded by mu_: Hello seen
+    bool evicted = false;  // guarded by mu_: dropped to make room
   };
   struct OpenFileEntry {
     uint32_t pid = 0;
@@ -99,6 +109,9 @@ class Server {
   void AcceptLoop();
   void Accept();
   void Reap();
+  // Drops the oldest connection still waiting for its Hello with nothing
+  // queued; false if there is none. Caller holds mu_.
+  bool EvictIdleLocked();
   void Serve(Connection* connection);
   void Log(const std::string& line) const;
 

@@ -208,12 +208,21 @@ sim::ControlReply Server::Control(const sim::ControlRequest& request) {
     case sim::ControlRequest::kApply:
       return Apply(request.apply());
     case sim::ControlRequest::kAddRules: {
+      // The message says what happened even if the rest is cut to fit.
       absl::Status valid = ValidateScript(request.add_rules(), "add_rules",
                                           nullptr, rules_.rule_count() + 1);
-      if (!valid.ok()) return ReplyFor(valid);
+      if (!valid.ok()) {
+        return ReplyFor(
+            absl::Status(valid.code(),
+                         absl::StrCat("no rule installed: ", valid.message())));
+      }
       rules_.AddRules(request.add_rules());
-      Log(absl::StrCat("added ", request.add_rules().rule_size(), " rules"));
-      return ReplyFor(absl::OkStatus());
+      const std::string installed =
+          absl::StrCat("installed ", request.add_rules().rule_size(), " rules");
+      Log(installed);
+      sim::ControlReply reply = ReplyFor(absl::OkStatus());
+      reply.set_message(installed);
+      return reply;
     }
     case sim::ControlRequest::kWaitIdle:
       device_->WaitIdle();

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -58,13 +59,6 @@ const char* RoleName(Role role) {
   return "unknown";
 }
 
-uint32_t PeerPid(int fd) {
-  ucred cred{};
-  socklen_t size = sizeof(cred);
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return 0;
-  return static_cast<uint32_t>(cred.pid);
-}
-
 // IOC_WATCH_QUEUE_SET_FILTER with the filter bytes the client copied from
 // its memory: the header, then nr_filters entries.
 int SetFilter(sim::NotificationQueue& queue,
@@ -86,6 +80,34 @@ int SetFilter(sim::NotificationQueue& queue,
       reinterpret_cast<const watch_notification_filter*>(aligned.data()));
 }
 
+// A reply that fits in one message and still says whether the request was
+// carried out: a failure keeps its code and the head of its message (whole
+// lines), a success too large to send (a huge status) says it succeeded.
+sim::ControlReply Shortened(const sim::ControlReply& reply) {
+  sim::ControlReply out;
+  if (reply.code() == 0) {
+    out.set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
+    out.set_message(
+        "the request succeeded, but its reply is larger than a message");
+    return out;
+  }
+  out.set_code(reply.code());
+  constexpr size_t kKeep = kMaxMessageBytes / 4;
+  const std::string& message = reply.message();
+  size_t cut = message.rfind('\n', kKeep);
+  if (cut == std::string::npos || cut == 0) {
+    cut = std::min(kKeep, message.size());
+    // Never split a UTF-8 sequence: the field must stay valid UTF-8.
+    while (cut > 0 && (static_cast<uint8_t>(message[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+  }
+  out.set_message(absl::StrCat(message.substr(0, cut), "\n... (",
+                               message.size() - cut,
+                               " more bytes cut to fit one message)"));
+  return out;
+}
+
 // Each registered pipe holds two of the daemon's descriptors.
 constexpr size_t kMaxPipesPerConnection = 256;
 
@@ -95,17 +117,26 @@ class Server::Session {
  public:
   Session(Server& server, Connection& connection)
       : server_(server),
+        connection_(connection),
         id_(connection.id),
         fd_(connection.fd.get()),
-        pid_(PeerPid(fd_)) {}
+        peer_pid_(connection.peer_pid),
+        pid_(peer_pid_) {}
   ~Session() { Finish(); }
 
   void Run() {
     Datagram datagram;
     for (;;) {
+      // Before its Hello a connection holds a slot for nothing: bounded.
+      const int timeout =
+          role_.has_value() ? -1 : server_.options_.handshake_timeout_ms;
       absl::Status received =
-          ReceiveDatagram(fd_, -1, &datagram, server_.stop_fd_.get());
-      if (!received.ok()) return;  // closed, reset or stopping
+          ReceiveDatagram(fd_, timeout, &datagram, server_.stop_fd_.get());
+      if (received.code() == absl::StatusCode::kDeadlineExceeded) {
+        HandshakeTimedOut();
+        return;
+      }
+      if (!received.ok()) return;  // closed, reset, evicted or stopping
       if (!Handle(datagram)) return;
     }
   }
@@ -164,11 +195,26 @@ class Server::Session {
                           RoleName(*role_), " connection"));
   }
 
+  void HandshakeTimedOut() {
+    const std::string why =
+        absl::StrCat("no Hello within ", server_.options_.handshake_timeout_ms,
+                     " ms; dropped");
+    server_.Log(absl::StrCat("connection ", id_, " (pid ", pid_, "): ", why));
+    const std::vector<uint8_t> error = EncodeError(0, {-ETIMEDOUT, why});
+    ::send(fd_, error.data(), error.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+
   bool OnHello(uint32_t seq, const Hello& hello) {
     if (hello.role != Role::kDrmFile && hello.role != Role::kPipes &&
         hello.role != Role::kControl) {
       return Violation(seq, absl::StrCat("unknown role ",
                                          static_cast<uint32_t>(hello.role)));
+    }
+    {
+      std::lock_guard<std::mutex> lock(server_.mu_);
+      // Dropped to make room while its Hello was on the way.
+      if (connection_.evicted) return false;
+      connection_.greeted = true;
     }
     role_ = hello.role;
     if (pid_ == 0) pid_ = hello.pid;
@@ -180,7 +226,7 @@ class Server::Session {
         std::lock_guard<std::mutex> lock(server_.mu_);
         Server& server = server_;
         file_ = std::make_unique<DrmFile>(
-            server.device_->Open(), pid_, program_, server.pipes_,
+            server.device_->Open(), peer_pid_, pid_, program_, server.pipes_,
             server.rules_, [&server, this] {
               std::lock_guard<std::mutex> watch_lock(server.mu_);
               auto it = server.files_.find(file_->id());
@@ -217,7 +263,7 @@ class Server::Session {
       result.result = -EMFILE;  // the daemon's descriptors are shared
     } else {
       absl::StatusOr<uint64_t> id =
-          server_.pipes_.Register(std::move(datagram.fds[0]), id_, pid_);
+          server_.pipes_.Register(std::move(datagram.fds[0]), id_, peer_pid_);
       result.result = id.ok() ? 0 : -EINVAL;
       result.value = id.ok() ? *id : 0;
     }
@@ -226,8 +272,10 @@ class Server::Session {
   }
 
   int PipeIoctl(const simd::PipeIoctl& request) {
+    // Another connection's pipe is not ours to touch: -EBADF, as for a
+    // descriptor this process does not have.
     std::shared_ptr<const PipeRegistry::Entry> pipe =
-        server_.pipes_.Find(request.pipe_id);
+        server_.pipes_.FindOwned(request.pipe_id, id_);
     if (pipe == nullptr) return -EBADF;
     switch (request.request) {
       case IOC_WATCH_QUEUE_SET_SIZE:
@@ -252,11 +300,8 @@ class Server::Session {
     std::vector<uint8_t> bytes = EncodeControl(seq, MessageType::kControlReply,
                                                reply.SerializeAsString());
     if (!EncodedSizeOk(bytes)) {
-      sim::ControlReply too_big;
-      too_big.set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
-      too_big.set_message("reply larger than a message");
       bytes = EncodeControl(seq, MessageType::kControlReply,
-                            too_big.SerializeAsString());
+                            Shortened(reply).SerializeAsString());
     }
     return Send(bytes);
   }
@@ -297,7 +342,7 @@ class Server::Session {
         server_.CountProcessFile(pid_, /*opened=*/false);
       }
       server_.finished_.push_back(id_);
-      --server_.live_;
+      if (!connection_.evicted) --server_.live_;  // else done when evicted
     }
     server_.files_cv_.notify_all();
     if (released.has_value()) {
@@ -309,8 +354,12 @@ class Server::Session {
   }
 
   Server& server_;
+  Connection& connection_;
   const uint64_t id_;
   const int fd_;
+  // The client's process as the kernel saw it at connect(): what pipe
+  // isolation trusts. `pid_` may come from Hello when that is 0 (logs only).
+  const uint32_t peer_pid_;
   uint32_t pid_;
   std::string program_;
   std::optional<Role> role_;

@@ -26,7 +26,9 @@ class Writer {
     Put(static_cast<uint32_t>(size));
     return Raw(data, size);
   }
-  Writer& Str(const std::string& text) { return Blob(text.data(), text.size()); }
+  Writer& Str(const std::string& text) {
+    return Blob(text.data(), text.size());
+  }
   std::vector<uint8_t> Take() { return std::move(out_); }
 
  private:
@@ -277,7 +279,8 @@ bool Decode(const uint8_t* data, size_t size, Message* out, std::string* why) {
     return false;
   }
   if (out->header.version != kVersion) {
-    *why = "unsupported protocol version " + std::to_string(out->header.version);
+    *why =
+        "unsupported protocol version " + std::to_string(out->header.version);
     return false;
   }
   const auto type = static_cast<MessageType>(out->header.type);

@@ -87,7 +87,7 @@ struct Hello {
 };
 
 struct HelloReply {
-  uint64_t file_id = 0;  // kDrmFile: the daemon's sim::FileId
+  uint64_t file_id = 0;     // kDrmFile: the daemon's sim::FileId
   std::string description;  // the simulated device, one line
 };
 
@@ -98,37 +98,37 @@ enum BufferFlags : uint32_t {
 
 // One user pointer inside an ioctl argument.
 struct Buffer {
-  uint32_t field_offset = 0;  // where the u64 pointer sits in the argument
-  uint32_t flags = 0;         // BufferFlags
+  uint32_t field_offset = 0;   // where the u64 pointer sits in the argument
+  uint32_t flags = 0;          // BufferFlags
   std::vector<uint8_t> bytes;  // in: contents; out-only: sized, zeroed
 };
 
 struct IoctlRequest {
-  uint64_t request = 0;        // the ioctl number as the program passed it
-  std::vector<uint8_t> arg;    // _IOC_SIZE(request) bytes
+  uint64_t request = 0;      // the ioctl number as the program passed it
+  std::vector<uint8_t> arg;  // _IOC_SIZE(request) bytes
   std::vector<Buffer> buffers;
 };
 
 struct IoctlReply {
-  int32_t result = 0;          // 0 or -errno
-  std::vector<uint8_t> arg;    // the argument after the ioctl
+  int32_t result = 0;                     // 0 or -errno
+  std::vector<uint8_t> arg;               // the argument after the ioctl
   std::vector<std::vector<uint8_t>> out;  // one per kBufferOut buffer, in order
 };
 
 struct PipeIoctl {
   uint64_t pipe_id = 0;
-  uint64_t request = 0;  // IOC_WATCH_QUEUE_SET_SIZE or _SET_FILTER
-  uint64_t value = 0;    // SET_SIZE: notes
+  uint64_t request = 0;         // IOC_WATCH_QUEUE_SET_SIZE or _SET_FILTER
+  uint64_t value = 0;           // SET_SIZE: notes
   std::vector<uint8_t> filter;  // SET_FILTER: header + entries; empty: NULL
 };
 
 struct Result {
-  int32_t result = 0;    // 0 or -errno
-  uint64_t value = 0;    // kRegisterPipe: the pipe id
+  int32_t result = 0;  // 0 or -errno
+  uint64_t value = 0;  // kRegisterPipe: the pipe id
 };
 
 struct Error {
-  int32_t error = 0;     // -errno describing the violation (e.g. -EPROTO)
+  int32_t error = 0;  // -errno describing the violation (e.g. -EPROTO)
   std::string message;
 };
 
@@ -142,7 +142,7 @@ struct Message {
   PipeIoctl pipe_ioctl;
   Result result;
   Error error;
-  uint64_t pipe_id = 0;         // kReleasePipe
+  uint64_t pipe_id = 0;          // kReleasePipe
   std::vector<uint8_t> payload;  // kControl / kControlReply (protobuf bytes)
 };
 

@@ -1,7 +1,9 @@
 #include "tools/agent/agent_service.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,38 @@ const char* MemClassName(uint16_t mem_class) {
 }
 
 constexpr int64_t kMaxTtlMs = int64_t{1} << 40;  // keeps Durations sane
+
+// The shortest text that reads back as exactly `value` (StrCat keeps six
+// digits: a refused 1.0000001 would print as "1").
+std::string Exact(double value) {
+  char text[64];
+  const std::to_chars_result end =
+      std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, end.ptr);
+}
+
+// The request's amounts as sent, as JSON fields, for the refusal log.
+std::string RequestedJson(const lab::AcquirePressureRequest& request) {
+  std::string out =
+      absl::StrCat("\"region_instance\":", request.region_instance(),
+                   ",\"ttl_ms\":", request.ttl_ms());
+  switch (request.amount_case()) {
+    case lab::AcquirePressureRequest::kBytes:
+      absl::StrAppend(&out, ",\"bytes\":", request.bytes());
+      break;
+    case lab::AcquirePressureRequest::kFraction:
+      // JSON has no NaN or infinity: those go as strings.
+      absl::StrAppend(
+          &out, ",\"fraction\":",
+          std::isfinite(request.fraction())
+              ? Exact(request.fraction())
+              : absl::StrCat("\"", Exact(request.fraction()), "\""));
+      break;
+    case lab::AcquirePressureRequest::AMOUNT_NOT_SET:
+      break;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -169,8 +203,10 @@ absl::StatusOr<LeaseRequest> AgentService::ToLeaseRequest(
     case lab::AcquirePressureRequest::kFraction: {
       const double f = request.fraction();
       if (!std::isfinite(f) || f <= 0.0 || f > 1.0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "fraction must be in (0, 1] of the region's total (got ", f, ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("fraction must be in (0, 1] of the region's total "
+                         "(got ",
+                         Exact(f), ")"));
       }
       break;
     }
@@ -197,8 +233,9 @@ absl::StatusOr<LeaseRequest> AgentService::ToLeaseRequest(
       out.bytes = static_cast<uint64_t>(request.fraction() *
                                         static_cast<double>(total));
       if (out.bytes == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "fraction ", request.fraction(), " of ", total, " bytes is 0"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("fraction ", Exact(request.fraction()), " of ", total,
+                         " bytes is 0"));
       }
     }
   }
@@ -213,14 +250,17 @@ grpc::Status AgentService::AcquirePressure(
   absl::StatusOr<LeaseRequest> lease_request =
       ToLeaseRequest(*request, *caller);
   if (!lease_request.ok()) {
-    LeaseRequest shown;  // what can be said about it, for the log
+    LeaseRequest shown;  // what fits a LeaseRequest; the rest exactly below
     shown.provider = request->provider();
-    shown.region_instance = static_cast<uint16_t>(request->region_instance());
+    if (request->region_instance() <= std::numeric_limits<uint16_t>::max()) {
+      shown.region_instance = static_cast<uint16_t>(request->region_instance());
+    }
     shown.ttl = absl::Milliseconds(request->ttl_ms());
     shown.session = request->bind_to_stream();
     shown.holder = caller->identity;
     shown.note = request->note();
-    return ToGrpcStatus(leases_.Refused(shown, lease_request.status()));
+    return ToGrpcStatus(leases_.Refused(shown, lease_request.status(),
+                                        RequestedJson(*request)));
   }
   absl::StatusOr<LeaseInfo> lease = leases_.Acquire(*lease_request);
   if (!lease.ok()) return ToGrpcStatus(lease.status());
@@ -235,7 +275,7 @@ grpc::Status AgentService::RenewLease(grpc::ServerContext* context,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (request->ttl_ms() <= 0 || request->ttl_ms() > kMaxTtlMs) {
     return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
-        "ttl_ms must be above zero (got ", request->ttl_ms(), ")")));
+        "ttl_ms must be in 1..", kMaxTtlMs, " (got ", request->ttl_ms(), ")")));
   }
   absl::StatusOr<LeaseInfo> lease =
       leases_.Renew(request->lease_id(), absl::Milliseconds(request->ttl_ms()));

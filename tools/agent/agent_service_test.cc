@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -190,6 +191,36 @@ TEST(AgentService, MalformedRequestsAreInvalidArgument) {
       agent.stub().RenewLease(Context().get(), renew, &lease).error_code(),
       grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(UsedBytes(agent.stub(), kVram), 0u);
+}
+
+TEST(AgentService, RefusalsShowTheValueExactlyAsSent) {
+  InProcessAgent agent;
+  ASSERT_TRUE(agent.Start().ok());
+  lab::Lease lease;
+  lab::AcquirePressureRequest fraction = SimRequest(kVram, 0);
+  fraction.set_fraction(1.0000001);
+  grpc::Status refused = Acquire(agent, fraction, &lease);
+  EXPECT_THAT(refused.error_message(), HasSubstr("(got 1.0000001)"));
+  EXPECT_TRUE(
+      agent.log().WaitFor({"\"event\":\"refused\"", "\"fraction\":1.0000001"}));
+
+  // Region 70000 must not show up as 70000 mod 65536 (4464).
+  refused = Acquire(agent, SimRequest(70000, -4096), &lease);
+  EXPECT_THAT(refused.error_message(), HasSubstr("70000"));
+  EXPECT_TRUE(agent.log().WaitFor(
+      {"\"event\":\"refused\"",
+       "\"requested\":{\"region_instance\":70000,\"ttl_ms\":60000,"
+       "\"bytes\":-4096}"}));
+  EXPECT_THAT(agent.log().text(), ::testing::Not(HasSubstr("\"region\":4464")));
+
+  lab::RenewLeaseRequest renew;
+  renew.set_lease_id("lease-x");
+  renew.set_ttl_ms(int64_t{1} << 41);
+  grpc::Status renewed =
+      agent.stub().RenewLease(Context().get(), renew, &lease);
+  EXPECT_THAT(renewed.error_message(),
+              HasSubstr(absl::StrCat("(got ", int64_t{1} << 41, ")")));
+  EXPECT_THAT(renewed.error_message(), ::testing::Not(HasSubstr("above zero")));
 }
 
 TEST(AgentService, ProviderThatCannotWorkHereIsFailedPrecondition) {

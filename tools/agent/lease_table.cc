@@ -70,7 +70,8 @@ void LeaseTable::Log(const std::string& event, const LeaseInfo& info,
 }
 
 absl::Status LeaseTable::Refused(const LeaseRequest& request,
-                                 absl::Status status) {
+                                 absl::Status status,
+                                 const std::string& requested_json) {
   LeaseInfo info;
   info.provider = request.provider;
   info.region_instance = request.region_instance;
@@ -81,7 +82,10 @@ absl::Status LeaseTable::Refused(const LeaseRequest& request,
   info.note = request.note;
   Log("refused", info,
       absl::StrCat("\"code\":", JsonQuote(CodeName(status.code())),
-                   ",\"reason\":", JsonQuote(status.message())));
+                   ",\"reason\":", JsonQuote(status.message()),
+                   requested_json.empty() ? ""
+                                          : absl::StrCat(",\"requested\":{",
+                                                         requested_json, "}")));
   return status;
 }
 
@@ -169,13 +173,24 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
     } else {
       entry.info.id = absl::StrCat("lease-", id_prefix_, "-", next_id_++);
       const std::string id = entry.info.id;
-      entry.expiry = reaper_.Schedule(request.ttl, [this, id] { Expire(id); });
-      info = Snapshot(entry);
-      entries_.emplace(id, std::move(entry));
+      absl::StatusOr<LeaseReaper::Id> expiry =
+          reaper_.Schedule(request.ttl, [this, id] { Expire(id); });
+      if (!expiry.ok()) {
+        late = expiry.status();  // no TTL would run: not handed out
+      } else {
+        entry.expiry = *expiry;
+        info = Snapshot(entry);
+        entries_.emplace(id, std::move(entry));
+      }
     }
   }
   if (!late.ok()) {
-    entry.lease->Release().IgnoreError();
+    if (absl::Status released = entry.lease->Release(); !released.ok()) {
+      late = absl::Status(
+          late.code(),
+          absl::StrCat(late.message(), "; releasing the ",
+                       "pressure failed too: ", released.message()));
+    }
     unreserve();
     return Refused(request, late);
   }

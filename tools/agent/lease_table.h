@@ -123,8 +123,12 @@ class LeaseTable {
   void Shutdown();
 
   // Logs the refusal of `request` for a reason found outside the table (a
-  // malformed RPC) and returns `status`.
-  absl::Status Refused(const LeaseRequest& request, absl::Status status);
+  // malformed RPC) and returns `status`. `requested_json` (JSON fields, may
+  // be empty) gives the values exactly as the caller sent them, logged as
+  // "requested": `request` cannot hold every refused value (a negative byte
+  // count, a region past 16 bits).
+  absl::Status Refused(const LeaseRequest& request, absl::Status status,
+                       const std::string& requested_json = "");
 
  private:
   struct Entry {

@@ -1,8 +1,14 @@
 #include "tools/agent/server.h"
 
 #include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <utility>
 
@@ -23,6 +29,82 @@ absl::StatusOr<std::string> ReadPem(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// OpenSSL's reason for the last failure ("no start line", ...), and an
+// empty error queue afterwards.
+std::string OpenSslReason() {
+  const unsigned long error = ERR_peek_last_error();
+  const char* reason = error == 0 ? nullptr : ERR_reason_error_string(error);
+  ERR_clear_error();
+  return reason != nullptr ? reason : "not PEM";
+}
+
+// An encrypted key would make OpenSSL prompt on the terminal: refuse it.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* x509) const { X509_free(x509); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using Bio = std::unique_ptr<BIO, BioFree>;
+
+Bio ReadOnlyBio(const std::string& pem) {
+  return Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// gRPC takes any bytes as certificate and key and then only fails to listen,
+// which reads like a busy port: check them first and say what is wrong.
+absl::Status CheckKeyPair(const std::string& cert, const std::string& cert_file,
+                          const std::string& key, const std::string& key_file) {
+  ERR_clear_error();
+  Bio cert_bio = ReadOnlyBio(cert);
+  std::unique_ptr<X509, X509Free> x509(
+      cert_bio == nullptr
+          ? nullptr
+          : PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (x509 == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad certificate ", cert_file, ": ", OpenSslReason(),
+                     " (want a PEM certificate)"));
+  }
+  Bio key_bio = ReadOnlyBio(key);
+  std::unique_ptr<EVP_PKEY, KeyFree> pkey(
+      key_bio == nullptr ? nullptr
+                         : PEM_read_bio_PrivateKey(key_bio.get(), nullptr,
+                                                   &NoPassphrase, nullptr));
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad key ", key_file, ": ", OpenSslReason(),
+                     " (want an unencrypted PEM private key)"));
+  }
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad certificate/key ", key_file,
+                     ": the key does not match the certificate ", cert_file));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCertificates(const std::string& pem,
+                               const std::string& file) {
+  ERR_clear_error();
+  Bio bio = ReadOnlyBio(pem);
+  std::unique_ptr<X509, X509Free> first(
+      bio == nullptr ? nullptr
+                     : PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (first == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad certificate ", file, ": ", OpenSslReason(),
+                     " (want PEM CA certificates)"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -103,6 +185,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
                          ReadPem(options.tls_cert_file, "TLS certificate"));
   XEHIL_ASSIGN_OR_RETURN(std::string key,
                          ReadPem(options.tls_key_file, "TLS key"));
+  XEHIL_RETURN_IF_ERROR(
+      CheckKeyPair(cert, options.tls_cert_file, key, options.tls_key_file));
   grpc::SslServerCredentialsOptions ssl(
       GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   ssl.pem_key_cert_pairs.push_back({key, cert});
@@ -110,6 +194,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     XEHIL_ASSIGN_OR_RETURN(
         ssl.pem_root_certs,
         ReadPem(options.tls_client_ca_file, "client CA certificate"));
+    XEHIL_RETURN_IF_ERROR(
+        CheckCertificates(ssl.pem_root_certs, options.tls_client_ca_file));
     ssl.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }

@@ -54,7 +54,9 @@ bool IsLoopbackHost(absl::string_view host);
 absl::Status CheckTransportPolicy(const ServerOptions& options);
 
 // Plain text, TLS, or TLS requiring a client certificate verified against
-// the client CA. NOT_FOUND for an unreadable file.
+// the client CA. NOT_FOUND for an unreadable file; INVALID_ARGUMENT "bad
+// certificate FILE: why" / "bad key FILE: why" / "bad certificate/key ..."
+// for contents that are not PEM or a key that does not match.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerOptions& options);
 

@@ -1,8 +1,13 @@
 #include "tools/agent/server.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/agent/byte_size.h"
+#include "tools/agent/testing/test_certs.h"
 
 namespace xehil::agent {
 namespace {
@@ -63,6 +68,43 @@ TEST(TransportPolicy, UnreadableCertificateIsNotFound) {
   options.tls_cert_file = "/nonexistent/cert.pem";
   options.tls_key_file = "/nonexistent/key.pem";
   EXPECT_TRUE(absl::IsNotFound(MakeServerCredentials(options).status()));
+}
+
+TEST(TransportPolicy, BadCertificateOrKeyIsNamedWithItsReason) {
+  absl::StatusOr<testing::TestPki> pki =
+      testing::MakeTestPki(std::getenv("TEST_TMPDIR"));
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  const std::string garbage =
+      std::string(std::getenv("TEST_TMPDIR")) + "/garbage.pem";
+  std::ofstream(garbage) << "not a certificate\n";
+
+  ServerOptions options;
+  options.tls_cert_file = garbage;
+  options.tls_key_file = pki->server_key;
+  absl::Status status = MakeServerCredentials(options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("bad certificate " + garbage + ": "));
+
+  options.tls_cert_file = pki->server_pem;
+  options.tls_key_file = garbage;
+  status = MakeServerCredentials(options).status();
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("bad key " + garbage + ": "));
+
+  options.tls_key_file = pki->client_key;  // a key, but not this cert's
+  status = MakeServerCredentials(options).status();
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("the key does not match the certificate"));
+
+  options.tls_key_file = pki->server_key;
+  options.tls_client_ca_file = garbage;
+  status = MakeServerCredentials(options).status();
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("bad certificate " + garbage + ": "));
+
+  options.tls_client_ca_file = pki->ca_pem;
+  EXPECT_TRUE(MakeServerCredentials(options).ok());
 }
 
 TEST(ByteSize, ParsesUnitsAndRejectsTheRest) {

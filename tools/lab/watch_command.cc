@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/json_util.h"
+#include "core/base/proto_json.h"
 #include "tools/lab/output.h"
 #include "tools/lab/stream_reader.h"
 
@@ -25,15 +25,22 @@ std::string EventText(const AgentEvent& e) {
 }
 
 std::string EventJson(const std::string& host, const AgentEvent& e) {
-  std::string event;
-  google::protobuf::util::JsonPrintOptions print;
-  (void)google::protobuf::util::MessageToJsonString(e, &event, print);
+  const absl::StatusOr<std::string> event = ProtoToJson(e, "event", false);
   std::string quoted;
   for (char c : host) {
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c;
   }
-  return absl::StrCat("{\"host\":\"", quoted, "\",\"event\":", event, "}");
+  if (!event.ok()) {
+    // Say so in the stream rather than print an empty event.
+    std::string why;
+    for (char c : event.status().message()) {
+      if (c == '"' || c == '\\') why += '\\';
+      why += (static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+    }
+    return absl::StrCat("{\"host\":\"", quoted, "\",\"error\":\"", why, "\"}");
+  }
+  return absl::StrCat("{\"host\":\"", quoted, "\",\"event\":", *event, "}");
 }
 
 // What the hosts' callbacks share with the command's thread.

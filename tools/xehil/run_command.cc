@@ -282,7 +282,14 @@ int RunScenarios(const RunCommandOptions& options, std::ostream& out,
   if (!options.report_json.empty()) {
     ReportSet set;
     for (const Report& r : reports) *set.add_reports() = r;
-    ok &= WriteFile(options.report_json, ReportSetToJson(set), err);
+    absl::StatusOr<std::string> json = ReportSetToJson(set);
+    if (!json.ok()) {
+      err << "xehil: --report-json " << options.report_json << ": "
+          << json.status().message() << "\n";
+      ok = false;
+    } else {
+      ok &= WriteFile(options.report_json, *json, err);
+    }
   }
   if (!options.junit.empty()) {
     ok &= WriteFile(options.junit, ReportsToJunitXml(reports, "xehil"), err);

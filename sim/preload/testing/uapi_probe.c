@@ -6,7 +6,7 @@
  * header. Built with _FORTIFY_SOURCE so that the __open_2/__read_chk/
  * __poll_chk entry points are exercised too.
  *
- *   uapi_probe device|passthrough|pipes|eof|dup|nodaemon|lost
+ *   uapi_probe device|passthrough|pipes|eof|dup|nodaemon|lost|nodes
  *
  * With XEHIL_PROBE_FIFO=<fifo>, scenarios stop at their pause points (see
  * probe_pause) until the test lets them go on.
@@ -218,6 +218,27 @@ static int scenario_passthrough(void) {
 }
 
 /* The daemon dies mid-session (the test kills it at the pause). */
+/* The simulated machine has one GPU: renderD128 and card0, nothing else. */
+static int scenario_nodes(void) {
+  CHECK_ERRNO(open("/dev/dri/renderD99999", O_RDWR), ENOENT);
+  CHECK_ERRNO(open("/dev/dri/renderD129", O_RDWR | O_CLOEXEC), ENOENT);
+  CHECK_ERRNO(open("/dev/dri/renderD0128", O_RDWR), ENOENT);
+  CHECK_ERRNO(openat(AT_FDCWD, "/dev/dri/card1", O_RDWR), ENOENT);
+  CHECK_ERRNO(open("/dev/dri/renderD99999", O_RDWR | O_CREAT, 0600), ENOENT);
+  /* Served nodes exist: O_CREAT|O_EXCL is EEXIST, O_CREAT alone opens. */
+  CHECK_ERRNO(open(NODE, O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST);
+  CHECK_ERRNO(
+      openat(AT_FDCWD, "/dev/dri/card0", O_RDWR | O_CREAT | O_EXCL, 0600),
+      EEXIST);
+  int fd = open(NODE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  CHECK_OK(fd);
+  CHECK_OK(close(fd));
+  fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+  CHECK_OK(fd);
+  CHECK_OK(close(fd));
+  return 0;
+}
+
 static int scenario_lost(void) {
   int fd = open_node();
   const uint32_t vm = create_vm(fd, DRM_XE_VM_CREATE_FLAG_LR_MODE);
@@ -259,6 +280,7 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "dup") == 0) rc = scenario_dup();
   if (strcmp(argv[1], "nodaemon") == 0) rc = scenario_nodaemon();
   if (strcmp(argv[1], "lost") == 0) rc = scenario_lost();
+  if (strcmp(argv[1], "nodes") == 0) rc = scenario_nodes();
   if (rc == 2) fprintf(stderr, "uapi_probe: unknown scenario %s\n", argv[1]);
   CHECK_EQ(violations(), 0);
   if (rc == 0) printf("uapi_probe %s: ok\n", argv[1]);

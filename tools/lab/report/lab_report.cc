@@ -14,9 +14,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errno_status.h"
+#include "core/base/proto_json.h"
 #include "core/base/unique_fd.h"
 #include "core/scenario/report_writer.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace xehil::lab {
 namespace {
@@ -136,14 +136,8 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 }  // namespace
 
-std::string LabRunToJson(const LabRun& run) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  std::string json;
-  // Cannot fail: LabRun has no Any fields.
-  (void)google::protobuf::util::MessageToJsonString(run, &json, options);
-  if (json.empty() || json.back() != '\n') json += '\n';
-  return json;
+absl::StatusOr<std::string> LabRunToJson(const LabRun& run) {
+  return ProtoToJson(run, "lab run", /*pretty=*/true);
 }
 
 std::string LabRunToJUnit(const LabRun& run) {
@@ -176,7 +170,15 @@ absl::Status WriteLabReports(const LabRun& run, const LabReportPaths& paths) {
     absl::Status s = WriteFileAtomically(path, render(run));
     if (!s.ok()) errors.push_back(std::move(s));
   };
-  write(paths.json, LabRunToJson);
+  if (!paths.json.empty()) {
+    absl::StatusOr<std::string> json = LabRunToJson(run);
+    absl::Status s = json.ok()
+                         ? WriteFileAtomically(paths.json, *json)
+                         : absl::Status(json.status().code(),
+                                        absl::StrCat(paths.json, ": ",
+                                                     json.status().message()));
+    if (!s.ok()) errors.push_back(std::move(s));
+  }
   write(paths.junit, LabRunToJUnit);
   write(paths.html, LabRunToHtml);
   if (errors.empty()) return absl::OkStatus();

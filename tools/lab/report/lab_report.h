@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/lab_controller.pb.h"
 
 namespace xehil::lab {
@@ -29,7 +30,8 @@ struct LabReportPaths {
 
 // Pretty-printed protobuf JSON (lowerCamelCase names, enums by name) ending
 // in a newline; google::protobuf::util::JsonStringToMessage reads it back.
-std::string LabRunToJson(const LabRun& run);
+// The conversion's error (e.g. a string that is not UTF-8) if it fails.
+absl::StatusOr<std::string> LabRunToJson(const LabRun& run);
 
 // <testsuites> with one <testsuite name=host> per host, one <testcase
 // classname=host name=scenario> per report (<failure> for FAIL, TIMEOUT and

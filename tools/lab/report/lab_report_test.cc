@@ -49,7 +49,7 @@ void ExpectWellFormedXml(const std::string& xml) {
 
 TEST(LabRunToJson, RoundTripsThroughJsonStringToMessage) {
   for (const LabRun& run : {SampleLabRun(), ManyHostsRun(3, 2), LabRun()}) {
-    const std::string json = LabRunToJson(run);
+    const std::string json = LabRunToJson(run).value();
     EXPECT_EQ(json.back(), '\n');
     LabRun back;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &back).ok())
@@ -57,7 +57,7 @@ TEST(LabRunToJson, RoundTripsThroughJsonStringToMessage) {
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(run, back))
         << back.DebugString();
   }
-  EXPECT_THAT(LabRunToJson(SampleLabRun()),
+  EXPECT_THAT(LabRunToJson(SampleLabRun()).value(),
               HasSubstr("\"result\": \"RESULT_FAIL\""));
 }
 
@@ -160,12 +160,12 @@ TEST(WriteLabReports, WritesEachFileAndLeavesNoTemporaries) {
   const LabRun run = SampleLabRun();
   LabReportPaths paths{dir + "/lab.json", dir + "/lab.xml", dir + "/lab.html"};
   ASSERT_TRUE(WriteLabReports(run, paths).ok());
-  EXPECT_EQ(ReadFile(paths.json), LabRunToJson(run));
+  EXPECT_EQ(ReadFile(paths.json), LabRunToJson(run).value());
   EXPECT_EQ(ReadFile(paths.junit), LabRunToJUnit(run));
   EXPECT_EQ(ReadFile(paths.html), LabRunToHtml(run));
   // Overwriting works too (rename over the old file).
   ASSERT_TRUE(WriteLabReports(LabRun(), paths).ok());
-  EXPECT_EQ(ReadFile(paths.json), LabRunToJson(LabRun()));
+  EXPECT_EQ(ReadFile(paths.json), LabRunToJson(LabRun()).value());
   size_t files = 0;
   DIR* d = opendir(dir.c_str());
   ASSERT_NE(d, nullptr);
