@@ -18,6 +18,7 @@ using scenario_test::kOneVm;
 using scenario_test::Parse;
 using scenario_test::RunText;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 TEST(RunScenario, LongWaitTimesOut) {
@@ -51,6 +52,33 @@ TEST(RunScenario, ExpectationPastTheDeadlineTimesOut) {
   EXPECT_THAT(report.reason(), HasSubstr("expectation 'never'"));
   EXPECT_EQ(Find(report, "never")->result(), RESULT_TIMEOUT);
   EXPECT_EQ(Find(report, "later")->result(), RESULT_SKIP);
+}
+
+TEST(RunScenario, TimeoutCoversTheSetup) {
+  // 65536 VMs take far longer than 1 ms to create: the setup must stop at
+  // the deadline instead of creating them all first.
+  Report report = RunText(R"pb(
+    name: "crowd"
+    timeout_ms: 1
+    setup {
+      files {
+        name: "a"
+        vms {
+          name: "vm"
+          count: 65536
+          flags: VM_FLAG_LR_MODE
+          flags: VM_FLAG_RESTARTABLE
+          bos { size_bytes: 4096 placement: PLACEMENT_SYSTEM_ONLY }
+        }
+      }
+    }
+    expectations { all_healthy {} }
+  )pb");
+  EXPECT_EQ(report.result(), RESULT_TIMEOUT);
+  EXPECT_THAT(report.reason(), HasSubstr("timed out after 1 ms in setup: "));
+  EXPECT_THAT(report.reason(), HasSubstr(" of 65536 VMs created"));
+  EXPECT_THAT(report.reason(), Not(HasSubstr("65536 of 65536")));
+  EXPECT_EQ(report.expectations(0).result(), RESULT_SKIP);
 }
 
 TEST(RunScenario, VramOnlyBoOnIntegratedDeviceSkips) {

@@ -125,8 +125,9 @@ TEST(XehilCli, ListShowsScenariosAndTheirChecks) {
 TEST(XehilCli, RunPassesAScenarioAndWritesJsonAndJunit) {
   const std::string json = TmpPath("r.json");
   const std::string xml = TmpPath("r.xml");
-  CliRun r = Xehil("run scenarios/transient_enomem.textproto --report-json=" +
-                   json + " --junit=" + xml + " --repeat=2");
+  CliRun r =
+      Xehil("run scenarios/transient_enomem.textproto --report-json=" + json +
+            " --junit=" + xml + " --repeat=2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2 scenario runs: 2 pass, 0 fail"));
   EXPECT_THAT(ReadFile(json), HasSubstr("RESULT_PASS"));
@@ -147,7 +148,10 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
     expectations {
       name: "an error that never happens"
       within_ms: 50
-      events_seen { type: EVENT_TYPE_VM_ERR count { min: 1 } }
+      events_seen {
+        type: EVENT_TYPE_VM_ERR
+        count { min: 1 }
+      }
     }
   )pb");
   CliRun r = Xehil("run " + path);
@@ -157,10 +161,30 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
 }
 
 TEST(XehilCli, RunNamesTheFileAndLineOfASyntaxError) {
-  std::string path = WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
+  std::string path =
+      WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
   CliRun r = Xehil("run " + path);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("bad.textproto:2"));
+}
+
+TEST(XehilCli, RunRefusesAValueThatWouldWrapWithItsFieldPath) {
+  std::string path = WriteTmp("wrap.textproto", R"pb(
+    name: "wrap"
+    setup {
+      files {
+        name: "app"
+        vms {
+          name: "vm"
+          bos { size_bytes: 18446744073709551615 }
+        }
+      }
+    }
+  )pb");
+  CliRun r = Xehil("run " + path);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("setup.files[0].vms[0].bos[0].size_bytes: "
+                               "18446744073709551615 is above"));
 }
 
 TEST(XehilCli, RunAndListNeedFiles) {
