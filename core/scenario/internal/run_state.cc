@@ -1,11 +1,13 @@
 #include "core/scenario/internal/run_state.h"
 
+#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
 
 namespace xehil::scenario_internal {
 namespace {
@@ -178,32 +180,39 @@ void RunState::SleepUntil(Clock::time_point until) {
   cv_.wait_until(lock, until, [] { return false; });
 }
 
-void RunState::WatchEngine(FileEntry& entry) {
+absl::Status RunState::WatchEngine(FileEntry& entry) {
   RecoveryEngine* engine = entry.engine.get();
   // Taken here, not on the new thread: progress made before that thread gets
   // to run must still count as a change.
   const Progression initial = ProgressOf(engine->stats());
-  entry.engine_watcher = std::thread([this, engine, initial] {
-    constexpr auto kSlice = std::chrono::hours(1);
-    Progression last = initial;
-    while (!stopping_.load()) {
-      Progression next = last;
-      const Clock::time_point began = Clock::now();
-      const bool changed = engine->WaitFor(
-          [&](const RecoveryEngine::Stats& s) {
-            next = ProgressOf(s);
-            return next != last;
-          },
-          kSlice);
-      if (!changed) {
-        // Early false: the engine stopped. Otherwise a quiet hour: go on.
-        if (Clock::now() - began < kSlice) break;
-        continue;
+  try {
+    entry.engine_watcher = std::thread([this, engine, initial] {
+      constexpr auto kSlice = std::chrono::hours(1);
+      Progression last = initial;
+      while (!stopping_.load()) {
+        Progression next = last;
+        const Clock::time_point began = Clock::now();
+        const bool changed = engine->WaitFor(
+            [&](const RecoveryEngine::Stats& s) {
+              next = ProgressOf(s);
+              return next != last;
+            },
+            kSlice);
+        if (!changed) {
+          // Early false: the engine stopped. Otherwise a quiet hour: go on.
+          if (Clock::now() - began < kSlice) break;
+          continue;
+        }
+        last = next;
+        Notify();
       }
-      last = next;
-      Notify();
-    }
-  });
+    });
+  } catch (const std::system_error& error) {
+    return ErrnoToStatus(
+        -error.code().value(),
+        absl::StrCat("starting the engine watcher of '", entry.name, "'"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunState::StartListener(size_t index) {

@@ -123,7 +123,8 @@ class RunState {
   void SleepUntil(Clock::time_point until);
 
   // Starts the thread that turns `entry`'s engine progress into Notify().
-  void WatchEngine(FileEntry& entry);
+  // A thread that cannot be created is the errno's status (e.g. -EAGAIN).
+  absl::Status WatchEngine(FileEntry& entry);
   // Starts the listener of `files[index]` on its pending pipe.
   absl::Status StartListener(size_t index);
 

@@ -158,7 +158,9 @@ SetupOutcome WatchFile(RunState& state, size_t index) {
         absl::StrCat(where, ": engine: ", engine.status().ToString()));
   }
   entry.engine = *std::move(engine);
-  state.WatchEngine(entry);
+  absl::Status watched = state.WatchEngine(entry);
+  if (!watched.ok())
+    return Failed(absl::StrCat(where, ": ", watched.ToString()));
   entry.pending_pipe = *std::move(pipe);
   if (!watch.has_start_after_step()) {
     absl::Status started = state.StartListener(index);
