@@ -10,7 +10,6 @@ namespace xehil::sim {
 
 using internal::Bo;
 using internal::File;
-using internal::LowestFreeId;
 using internal::Mapping;
 using internal::Vm;
 
@@ -82,7 +81,7 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
     int rc = PlaceNewBoLocked(bo);
     if (rc != 0) return rc;
   }
-  bo.handle = LowestFreeId(f->handles);
+  bo.handle = f->handle_ids.Take();
   uint64_t object = f->next_object++;
   f->handles[bo.handle] = object;
   *handle = bo.handle;
@@ -107,6 +106,7 @@ int Device::CloseBo(FileId file, uint32_t handle) {
   if (it == f->handles.end()) return -EINVAL;  // as DRM core answers
   uint64_t object = it->second;
   f->handles.erase(it);
+  f->handle_ids.Release(handle);
   f->objects.at(object).handle = 0;
   ReleaseObjectIfUnusedLocked(*f, object);  // mappings keep it alive
   return 0;
@@ -116,7 +116,7 @@ int Device::CreateVm(FileId file, uint32_t flags, uint32_t* vm_id) {
   std::lock_guard<std::mutex> lock(mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
-  uint32_t id = LowestFreeId(f->vms);
+  uint32_t id = f->vm_ids.Take();
   Vm& vm = f->vms[id];
   vm.serial = next_vm_serial_++;
   vm.flags = flags;
@@ -181,6 +181,7 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
   if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
   script_.ForgetVm(file, vm_id);
   f->vms.erase(it);
+  f->vm_ids.Release(vm_id);
   return 0;
 }
 
@@ -269,7 +270,7 @@ int Device::CreateExecQueue(FileId file, uint32_t vm_id,
   if (f == nullptr || vm == nullptr || vm->state == VmState::kBanned) {
     return -ENOENT;
   }
-  uint32_t id = LowestFreeId(f->exec_queues);
+  uint32_t id = f->exec_queue_ids.Take();
   f->exec_queues[id] = {vm_id, engine};
   vm->exec_queues.insert(id);
   *exec_queue_id = id;
@@ -286,6 +287,7 @@ int Device::DestroyExecQueue(FileId file, uint32_t exec_queue_id) {
     vm->exec_queues.erase(exec_queue_id);
   }
   f->exec_queues.erase(it);
+  f->exec_queue_ids.Release(exec_queue_id);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #define XEHIL_SIM_DEVICE_STATE_H_
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,37 @@ enum class VmState {
 };
 
 namespace internal {
+
+// Hands out the lowest id >= 1 not in use, as the kernel's xarray/idr hand
+// out VM, exec-queue and GEM ids, in O(log n): every id below next_ that is
+// not in freed_ is in use.
+class IdAllocator {
+ public:
+  uint32_t Take() {
+    if (freed_.empty()) return next_++;
+    const uint32_t id = *freed_.begin();
+    freed_.erase(freed_.begin());
+    return id;
+  }
+  // `id` came from Take() and is no longer used.
+  void Release(uint32_t id) {
+    if (id + 1 != next_) {
+      freed_.insert(id);
+      return;
+    }
+    // The highest id: lower next_ past it and past freed ids just below it,
+    // so freed_ holds only the holes.
+    --next_;
+    while (!freed_.empty() && *freed_.rbegin() + 1 == next_) {
+      freed_.erase(std::prev(freed_.end()));
+      --next_;
+    }
+  }
+
+ private:
+  uint32_t next_ = 1;
+  std::set<uint32_t> freed_;
+};
 
 struct Bo {
   uint64_t size = 0;
@@ -75,23 +107,13 @@ struct File {
   uint64_t next_object = 1;
   std::map<uint32_t, Vm> vms;
   std::map<uint32_t, ExecQueue> exec_queues;
+  // The keys of handles, vms and exec_queues.
+  IdAllocator handle_ids, vm_ids, exec_queue_ids;
   std::vector<Watch> watches;
   // Pipes opened through this file; the device's registry only holds weak
   // references, so a pipe lives while its opener or a watch holds it.
   std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
 };
-
-// The lowest id >= 1 not used as a key, as the kernel's xarray/idr hand out
-// VM, exec-queue and GEM ids.
-template <typename Map>
-uint32_t LowestFreeId(const Map& map) {
-  uint32_t id = 1;
-  for (const auto& entry : map) {
-    if (entry.first > id) break;
-    if (entry.first == id) ++id;
-  }
-  return id;
-}
 
 }  // namespace internal
 }  // namespace xehil::sim

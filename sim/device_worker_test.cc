@@ -124,3 +124,24 @@ TEST(RebindConcurrency, RestartsAndPressureFromManyThreadsStayConsistent) {
 
 }  // namespace
 }  // namespace xehil::sim
+
+namespace xehil::sim::internal {
+namespace {
+
+TEST(IdAllocator, HandsOutTheLowestFreeIdLikeTheKernelsIdr) {
+  IdAllocator ids;
+  EXPECT_EQ(ids.Take(), 1u);
+  EXPECT_EQ(ids.Take(), 2u);
+  EXPECT_EQ(ids.Take(), 3u);
+  EXPECT_EQ(ids.Take(), 4u);
+  ids.Release(2);
+  ids.Release(1);
+  EXPECT_EQ(ids.Take(), 1u);
+  ids.Release(4);  // the highest: 3 is now the highest in use
+  ids.Release(3);  // and 2 was free: only 1 is in use
+  EXPECT_EQ(ids.Take(), 2u);
+  EXPECT_EQ(ids.Take(), 3u);
+}
+
+}  // namespace
+}  // namespace xehil::sim::internal

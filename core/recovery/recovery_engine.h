@@ -49,8 +49,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -149,7 +152,18 @@ class RecoveryEngine {
   bool WaitFor(const std::function<bool(const Stats&)>& predicate,
                std::chrono::nanoseconds timeout);
 
+  // As WaitFor, but `predicate` sees counters(): each check costs the same
+  // whatever the number of VMs, for waiters woken by every event.
+  bool WaitForCounters(const std::function<bool(const Stats&)>& predicate,
+                       std::chrono::nanoseconds timeout);
+
+  // Copies every VM's status: O(VMs). For one VM use vm_status(), for the
+  // counters alone counters().
   Stats stats() const;
+  // stats() without `vms` and `latency` (left empty).
+  Stats counters() const;
+  // The engine's view of one VM; nullopt for a VM it has never dealt with.
+  std::optional<VmStatus> vm_status(uint32_t vm_id) const;
   std::vector<Report> reports() const;
 
   // Adds this engine's event-to-restart samples to `into`, so that several
@@ -189,6 +203,8 @@ class RecoveryEngine {
   bool QuiescentLocked() const;
   Stats StatsLocked() const;
   void ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay);
+  // Takes a kPending/kBackingOff VM out of due_ before its state changes.
+  void UnscheduleLocked(const Vm& vm);
   void SettleLocked(Vm& vm, VmState state, std::string reason);
   void ReportLocked(uint32_t vm_id, int32_t error, std::string what);
   void ScheduleReconcileLocked();
@@ -204,6 +220,9 @@ class RecoveryEngine {
   std::condition_variable progress_cv_;  // waiters: work done, stop
   std::condition_variable stop_cv_;      // policies in WaitFor
   std::deque<Queued> queue_;
+  // The restarts scheduled (VMs kPending or kBackingOff) by due time, so
+  // the worker finds the next one without looking at every VM.
+  std::set<std::pair<std::chrono::steady_clock::time_point, uint32_t>> due_;
   bool overflowed_ = false;  // events were dropped: reconcile
   bool busy_ = false;        // the worker is handling something
   bool stop_ = false;

@@ -195,7 +195,6 @@ SetupOutcome CreateVms(RunState& state, size_t index, int file_number) {
         return Failed(
             absl::StrCat(path, " '", name, "': ", vm.status().ToString()));
       }
-      state.vm_by_name[name] = state.vms.size();
       state.vms.push_back(VmEntry{name, index, *vm, flags, false});
       uint64_t addr = kFirstAddress;
       for (int b = 0; b < spec.bos_size(); ++b) {
@@ -275,6 +274,7 @@ SetupOutcome SetUp(RunState& state) {
   state.engines = *std::move(engines);
 
   SetupOutcome total;
+  state.vms.reserve(VmsOf(state.scenario));
   const auto& files = state.scenario.setup().files();
   for (int f = 0; f < files.size(); ++f) {
     if (std::optional<SetupOutcome> late = PastDeadline(state)) {
