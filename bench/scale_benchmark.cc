@@ -13,8 +13,13 @@
 //    reconcile restarts them all, then "all healthy"), end to end, and the
 //    heap held per VM at its peak (the engines know every VM by then).
 //
+// Each figure is the run of one iteration, repeated 5 times (median shown
+// next to mean, stddev and cv); cpu_ms is the CPU time of all the process's
+// threads over the same interval.
+//
 //   bazel run -c opt //bench:scale_benchmark
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,6 +48,14 @@ constexpr uint64_t kBoBytes = 1 << 20;
 
 uint64_t HeapInUse() { return mallinfo2().uordblks; }
 
+// CPU time of every thread of the process: the work done, which a machine
+// busy with other jobs does not inflate the way it inflates wall time.
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
 // N restartable LR VMs with one VRAM BO each on the watched file "fleet".
 std::string FleetSetup(int vms, const std::string& watch) {
   return absl::StrCat(R"pb(
@@ -58,8 +71,8 @@ std::string FleetSetup(int vms, const std::string& watch) {
                         flags: VM_FLAG_LR_MODE
                         flags: VM_FLAG_RESTARTABLE
                         bos { size_bytes:)pb",
-                      kBoBytes, R"pb(                                                                           placement: PLACEMENT_VRAM_ONLY }
-                                                                                                                }
+                      kBoBytes, R"pb(                                                                                                                placement: PLACEMENT_VRAM_ONLY }
+                                                                                                                                                     }
       }
     }
   )pb");
@@ -124,11 +137,15 @@ void BM_Setup(benchmark::State& state) {
       absl::StrCat("name: \"setup\"\n", FleetSetup(vms, "watch_id: 1")), state);
   for (auto _ : state) {
     const uint64_t before = HeapInUse();
-    uint64_t setup_us = 0, held = 0;
+    const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
+    double seconds = 0, cpu = 0;
+    uint64_t held = 0;
     RunOptions options;
     options.on_progress = [&](const Progress& p) {
       if (p.kind != Progress::Kind::kSetup) return;
-      setup_us = p.t_us;
+      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      cpu = ProcessCpuSeconds() - cpu_start;
       held = HeapInUse() - before;
     };
     absl::StatusOr<Report> report = RunScenarioOnSim(scenario, options);
@@ -136,7 +153,8 @@ void BM_Setup(benchmark::State& state) {
       state.SkipWithError("the setup scenario did not pass");
       return;
     }
-    state.SetIterationTime(setup_us / 1e6);
+    state.SetIterationTime(seconds);
+    state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["bytes_per_vm"] = static_cast<double>(held) / vms;
   }
   state.counters["vms"] = vms;
@@ -176,16 +194,19 @@ void BM_PressureInjection(benchmark::State& state) {
       return;
     }
     const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     const absl::Status injected =
         fleet.device->InjectPressure(1, uint64_t{16} << 30);
     const double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = ProcessCpuSeconds() - cpu_start;
     fleet.device->WaitIdle();  // the rebinds it queued, outside the figure
     if (!injected.ok()) {
       state.SkipWithError(injected.ToString().c_str());
       return;
     }
     state.SetIterationTime(seconds);
+    state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["evictions"] =
         static_cast<double>(fleet.device->counters().evictions);
   }
@@ -216,6 +237,7 @@ void BM_Restarts(benchmark::State& state) {
     const std::vector<uint32_t>& ids = fleet.ids;
     std::unique_ptr<RecoveryEngine> engine = *RecoveryEngine::Start(xe);
     const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     for (uint32_t id : ids) engine->Post(VmError{id, -ENOSPC, 0});
     const bool done = engine->WaitForCounters(
         [&](const RecoveryEngine::Stats& s) {
@@ -224,6 +246,7 @@ void BM_Restarts(benchmark::State& state) {
         std::chrono::minutes(10));
     const double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = ProcessCpuSeconds() - cpu_start;
     const uint64_t all_bytes = HeapInUse() - before;
     engine->Stop();
     if (!done) {
@@ -231,6 +254,7 @@ void BM_Restarts(benchmark::State& state) {
       return;
     }
     state.SetIterationTime(seconds);
+    state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["us_per_vm"] = seconds * 1e6 / vms;
     // The simulator and XeDevice, then what the engine adds once it knows
     // every VM.
@@ -256,9 +280,11 @@ void BM_OverflowScenario(benchmark::State& state) {
       }
     };
     const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     absl::StatusOr<Report> report = RunScenarioOnSim(scenario, options);
     const double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = ProcessCpuSeconds() - cpu_start;
     if (!report.ok() || report->result() != RESULT_PASS) {
       state.SkipWithError(
           report.ok()
@@ -267,6 +293,7 @@ void BM_OverflowScenario(benchmark::State& state) {
       return;
     }
     state.SetIterationTime(seconds);
+    state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["bytes_per_vm"] = static_cast<double>(peak) / vms;
   }
   state.counters["vms"] = vms;
@@ -276,24 +303,32 @@ BENCHMARK(BM_Setup)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Restarts)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PressureInjection)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OverflowScenario)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

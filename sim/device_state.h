@@ -4,14 +4,18 @@
 #ifndef XEHIL_SIM_DEVICE_STATE_H_
 #define XEHIL_SIM_DEVICE_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/container/node_hash_map.h"
 #include "core/uapi/xe_uapi.h"
 #include "sim/fault_script.h"
 #include "sim/notification_queue.h"
@@ -63,9 +67,32 @@ struct Bo {
   uint32_t flags = 0;
   uint32_t private_vm = 0;  // VM this BO is private to; 0 if shareable
   uint32_t handle = 0;      // GEM handle; 0 once closed (mappings keep it)
-  std::map<uint32_t, uint32_t> vm_refs;  // vm id -> mappings of it there
-  std::optional<uint16_t> resident;      // region instance; none if evicted
+  // (vm id, mappings of the BO in it), by vm id. Inline: a BO is mostly
+  // mapped in one VM, and a map would cost two allocations a BO.
+  absl::InlinedVector<std::pair<uint32_t, uint32_t>, 1> vm_refs;
+  std::optional<uint16_t> resident;  // region instance; none if evicted
 };
+
+// One more mapping of `bo` in VM `vm_id`.
+inline void AddVmRef(Bo& bo, uint32_t vm_id) {
+  auto it = std::lower_bound(bo.vm_refs.begin(), bo.vm_refs.end(), vm_id,
+                             [](const std::pair<uint32_t, uint32_t>& r,
+                                uint32_t v) { return r.first < v; });
+  if (it != bo.vm_refs.end() && it->first == vm_id) {
+    ++it->second;
+  } else {
+    bo.vm_refs.insert(it, {vm_id, 1});
+  }
+}
+
+// One mapping of `bo` in VM `vm_id` fewer (none: nothing).
+inline void DropVmRef(Bo& bo, uint32_t vm_id) {
+  for (auto it = bo.vm_refs.begin(); it != bo.vm_refs.end(); ++it) {
+    if (it->first != vm_id) continue;
+    if (--it->second == 0) bo.vm_refs.erase(it);
+    return;
+  }
+}
 
 struct Mapping {
   uint64_t object = 0;  // File::objects key; 0 for a userptr mapping
@@ -79,8 +106,8 @@ struct Vm {
   VmState state = VmState::kHealthy;
   int error = 0;  // last rebind error while paused or banned
   bool rebind_pending = false;
-  std::map<uint64_t, Mapping> mappings;  // by GPU address
-  std::set<uint32_t> exec_queues;
+  std::map<uint64_t, Mapping> mappings;          // by GPU address
+  absl::InlinedVector<uint32_t, 2> exec_queues;  // ids, unordered
 
   bool preempt_fence_mode() const {
     return (flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
@@ -105,7 +132,9 @@ struct File {
   std::map<uint64_t, Bo> objects;
   std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
   uint64_t next_object = 1;
-  std::map<uint32_t, Vm> vms;
+  // Hashed: every VM ioctl and rebind looks its VM up, and with thousands of
+  // VMs a tree walk is a cache miss a level. ListVms sorts for callers.
+  absl::node_hash_map<uint32_t, Vm> vms;
   std::map<uint32_t, ExecQueue> exec_queues;
   // The keys of handles, vms and exec_queues.
   IdAllocator handle_ids, vm_ids, exec_queue_ids;

@@ -56,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/device/xe_device.h"
@@ -228,7 +229,9 @@ class RecoveryEngine {
   bool stop_ = false;
   bool removed_ = false;  // the file is gone (policy said kStopAll)
   // Written by the worker under mu_; the worker alone also reads it unlocked.
-  std::map<uint32_t, Vm> vms_;
+  // Hashed: the worker looks a VM up several times a restart, and with
+  // thousands of VMs a tree walk is a cache miss a level.
+  absl::node_hash_map<uint32_t, Vm> vms_;
   Stats counters_;  // `latency` and `vms` are filled in by StatsLocked
   std::deque<Report> reports_;
 
