@@ -125,9 +125,8 @@ TEST(XehilCli, ListShowsScenariosAndTheirChecks) {
 TEST(XehilCli, RunPassesAScenarioAndWritesJsonAndJunit) {
   const std::string json = TmpPath("r.json");
   const std::string xml = TmpPath("r.xml");
-  CliRun r =
-      Xehil("run scenarios/transient_enomem.textproto --report-json=" + json +
-            " --junit=" + xml + " --repeat=2");
+  CliRun r = Xehil("run scenarios/transient_enomem.textproto --report-json=" +
+                   json + " --junit=" + xml + " --repeat=2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("2 scenario runs: 2 pass, 0 fail"));
   EXPECT_THAT(ReadFile(json), HasSubstr("RESULT_PASS"));
@@ -148,10 +147,7 @@ TEST(XehilCli, RunExitsOneWhenAnExpectationFails) {
     expectations {
       name: "an error that never happens"
       within_ms: 50
-      events_seen {
-        type: EVENT_TYPE_VM_ERR
-        count { min: 1 }
-      }
+      events_seen { type: EVENT_TYPE_VM_ERR count { min: 1 } }
     }
   )pb");
   CliRun r = Xehil("run " + path);

@@ -107,11 +107,11 @@ void PrintSummary(const std::vector<Report>& reports, std::ostream& out) {
       passed += e.result() == RESULT_PASS;
     }
     counts[r.result() % 6]++;
-    out << absl::StrFormat("%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n",
-                           w, r.scenario(), ResultName(r.result()), passed,
-                           r.expectations_size(), r.restarts().succeeded(),
-                           r.restarts().tried(), r.latency().p99_us() / 1e3,
-                           static_cast<double>(r.duration_ms()) / 1e3);
+    out << absl::StrFormat(
+        "%-*s  %-10s  %3d/%-4d  %8u/%-9u  %7.2fms  %.2fs\n", w, r.scenario(),
+        ResultName(r.result()), passed, r.expectations_size(),
+        r.restarts().succeeded(), r.restarts().tried(),
+        r.latency().p99_us() / 1e3, static_cast<double>(r.duration_ms()) / 1e3);
   }
   out << absl::StrFormat(
       "\n%d scenario runs: %d pass, %d fail, %d skip, %d timeout, %d "
