@@ -5,29 +5,47 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
 
 namespace xehil::sim {
 
 using internal::File;
 using internal::Vm;
 
+absl::StatusOr<std::shared_ptr<Device>> Device::Start(DeviceProfile profile) {
+  auto device = std::make_shared<Device>(PassKey{}, std::move(profile));
+  try {
+    device->worker_ = std::thread([d = device.get()] { d->WorkerLoop(); });
+  } catch (const std::system_error& error) {
+    return ErrnoToStatus(-error.code().value(),
+                         "starting the simulated device's rebind worker");
+  }
+  return device;
+}
+
 std::shared_ptr<Device> Device::Create(DeviceProfile profile) {
-  return std::make_shared<Device>(PassKey{}, std::move(profile));
+  absl::StatusOr<std::shared_ptr<Device>> device = Start(std::move(profile));
+  if (!device.ok()) {
+    std::fprintf(stderr, "xehil: %s\n", device.status().ToString().c_str());
+    std::abort();
+  }
+  return *std::move(device);
 }
 
 absl::StatusOr<std::shared_ptr<Device>> Device::Create(absl::string_view name) {
   absl::StatusOr<DeviceProfile> profile = FindProfile(name);
   if (!profile.ok()) return profile.status();
-  return Create(*std::move(profile));
+  return Start(*std::move(profile));
 }
 
 Device::Device(PassKey, DeviceProfile profile)
-    : profile_(std::move(profile)), memory_(profile_.regions) {
-  worker_ = std::thread([this] { WorkerLoop(); });
-}
+    : profile_(std::move(profile)), memory_(profile_.regions) {}
 
 Device::~Device() {
   {
@@ -35,7 +53,7 @@ Device::~Device() {
     stopping_ = true;
   }
   work_cv_.notify_all();
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 File* Device::FindFileLocked(FileId file) {

@@ -16,7 +16,8 @@
 // decoder calls, plus fault-script, memory and introspection hooks for tools
 // and tests.
 //
-//   std::shared_ptr<Device> device = *Device::Create("dg2-16g");
+//   XEHIL_ASSIGN_OR_RETURN(std::shared_ptr<Device> device,
+//                          Device::Create("dg2-16g"));
 //   std::unique_ptr<SimBackend> file = device->Open();  // sim/sim_backend.h
 //   ... create a restartable LR VM and a BO through file->Ioctl(...)
 //   device->FailNextRebinds(file->file_id(), vm_id, 1, -ENOSPC);
@@ -81,11 +82,16 @@ class Device : public std::enable_shared_from_this<Device> {
   struct PassKey {};
 
  public:
-  static std::shared_ptr<Device> Create(DeviceProfile profile);
+  // Starts the device and its worker thread; a thread that cannot be created
+  // (RLIMIT_NPROC, RLIMIT_AS) is the errno's status, e.g. -EAGAIN.
+  static absl::StatusOr<std::shared_ptr<Device>> Start(DeviceProfile profile);
   // A built-in profile by name; NotFound lists the known names.
   static absl::StatusOr<std::shared_ptr<Device>> Create(absl::string_view name);
+  // Start() for tests and callers that cannot go on without a device: a
+  // worker that cannot start is reported on stderr and aborts. Prefer Start().
+  static std::shared_ptr<Device> Create(DeviceProfile profile);
 
-  Device(PassKey, DeviceProfile profile);  // use Create()
+  Device(PassKey, DeviceProfile profile);  // use Start() or Create()
   // Stops and joins the worker; queued rebinds are dropped.
   ~Device();
   Device(const Device&) = delete;
@@ -207,7 +213,7 @@ class Device : public std::enable_shared_from_this<Device> {
   bool worker_busy_ = false;
   bool stopping_ = false;
   std::function<void(FileId, uint32_t)> rebind_hook_;
-  std::thread worker_;  // last: starts once everything above exists
+  std::thread worker_;  // started by Start() once everything above exists
 };
 
 }  // namespace xehil::sim

@@ -10,7 +10,6 @@ namespace xehil::sim {
 
 using internal::Bo;
 using internal::File;
-using internal::LowestFreeId;
 using internal::Mapping;
 using internal::Vm;
 
@@ -82,7 +81,7 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
     int rc = PlaceNewBoLocked(bo);
     if (rc != 0) return rc;
   }
-  bo.handle = LowestFreeId(f->handles);
+  bo.handle = f->handle_ids.Take();
   uint64_t object = f->next_object++;
   f->handles[bo.handle] = object;
   *handle = bo.handle;
@@ -107,6 +106,7 @@ int Device::CloseBo(FileId file, uint32_t handle) {
   if (it == f->handles.end()) return -EINVAL;  // as DRM core answers
   uint64_t object = it->second;
   f->handles.erase(it);
+  f->handle_ids.Release(handle);
   f->objects.at(object).handle = 0;
   ReleaseObjectIfUnusedLocked(*f, object);  // mappings keep it alive
   return 0;
@@ -116,7 +116,7 @@ int Device::CreateVm(FileId file, uint32_t flags, uint32_t* vm_id) {
   std::lock_guard<std::mutex> lock(mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
-  uint32_t id = LowestFreeId(f->vms);
+  uint32_t id = f->vm_ids.Take();
   Vm& vm = f->vms[id];
   vm.serial = next_vm_serial_++;
   vm.flags = flags;
@@ -128,8 +128,7 @@ void Device::DropMappingLocked(File& file, uint32_t vm_id,
                                const Mapping& mapping) {
   if (mapping.object == 0) return;  // userptr or NULL binding
   Bo& bo = file.objects.at(mapping.object);
-  auto ref = bo.vm_refs.find(vm_id);
-  if (ref != bo.vm_refs.end() && --ref->second == 0) bo.vm_refs.erase(ref);
+  internal::DropVmRef(bo, vm_id);
   ReleaseObjectIfUnusedLocked(file, mapping.object);
 }
 
@@ -149,7 +148,9 @@ void Device::UnmapRangeLocked(File& file, uint32_t vm_id, Vm& vm, uint64_t addr,
     // Keep the parts outside [addr, end), as a partial unmap splits a VMA.
     auto keep = [&](uint64_t from, uint64_t to) {
       vm.mappings[from] = {old.object, old.offset + (from - start), to - from};
-      if (old.object != 0) ++file.objects.at(old.object).vm_refs[vm_id];
+      if (old.object != 0) {
+        internal::AddVmRef(file.objects.at(old.object), vm_id);
+      }
     };
     if (start < addr) keep(start, addr);
     if (old_end > end) keep(end, old_end);
@@ -181,6 +182,7 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
   if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
   script_.ForgetVm(file, vm_id);
   f->vms.erase(it);
+  f->vm_ids.Release(vm_id);
   return 0;
 }
 
@@ -238,7 +240,9 @@ int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
       case DRM_XE_VM_BIND_OP_MAP_USERPTR:
         UnmapRangeLocked(*f, vm_id, *vm, op.addr, op.range);
         vm->mappings[op.addr] = {objects[i], op.obj_offset, op.range};
-        if (objects[i] != 0) ++f->objects.at(objects[i]).vm_refs[vm_id];
+        if (objects[i] != 0) {
+          internal::AddVmRef(f->objects.at(objects[i]), vm_id);
+        }
         break;
       case DRM_XE_VM_BIND_OP_UNMAP:
         UnmapRangeLocked(*f, vm_id, *vm, op.addr, op.range);
@@ -269,9 +273,9 @@ int Device::CreateExecQueue(FileId file, uint32_t vm_id,
   if (f == nullptr || vm == nullptr || vm->state == VmState::kBanned) {
     return -ENOENT;
   }
-  uint32_t id = LowestFreeId(f->exec_queues);
+  uint32_t id = f->exec_queue_ids.Take();
   f->exec_queues[id] = {vm_id, engine};
-  vm->exec_queues.insert(id);
+  vm->exec_queues.push_back(id);
   *exec_queue_id = id;
   return 0;
 }
@@ -283,9 +287,12 @@ int Device::DestroyExecQueue(FileId file, uint32_t exec_queue_id) {
   auto it = f->exec_queues.find(exec_queue_id);
   if (it == f->exec_queues.end()) return -ENOENT;
   if (Vm* vm = FindVmLocked(file, it->second.vm_id)) {
-    vm->exec_queues.erase(exec_queue_id);
+    auto& queues = vm->exec_queues;
+    queues.erase(std::remove(queues.begin(), queues.end(), exec_queue_id),
+                 queues.end());
   }
   f->exec_queues.erase(it);
+  f->exec_queue_ids.Release(exec_queue_id);
   return 0;
 }
 

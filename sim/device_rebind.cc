@@ -2,7 +2,9 @@
 // VM_RESTART, pausing or banning a VM, and VM_ERR records.
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "absl/types/span.h"
 #include "core/base/monotonic_clock.h"
@@ -16,8 +18,19 @@ using internal::Vm;
 
 namespace {
 
-bool UsedBy(const Bo& bo, uint32_t vm_id) {
-  return bo.private_vm == vm_id || bo.vm_refs.count(vm_id) != 0;
+bool IsPreemptFenceVm(const File& file, uint32_t vm_id) {
+  auto it = file.vms.find(vm_id);
+  return it != file.vms.end() && it->second.preempt_fence_mode();
+}
+
+// Whether a VM of the file in preempt-fence mode owns or maps the BO: only
+// such a VM has a rebind worker to bring the BO back after an eviction.
+bool UsedByPreemptFenceVm(const File& file, const Bo& bo) {
+  if (IsPreemptFenceVm(file, bo.private_vm)) return true;
+  for (const auto& [vm_id, count] : bo.vm_refs) {
+    if (IsPreemptFenceVm(file, vm_id)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -57,8 +70,19 @@ int Device::RebindLocked(File& file, uint32_t vm_id, bool retry_again) {
   // others. A BO private to the VM but no longer mapped in it (userspace
   // unbound it, e.g. to shrink a paused VM) is not part of the rebind, as
   // the kernel only revalidates BOs with a mapping in the VM.
-  for (auto& [object, bo] : file.objects) {
-    if (bo.resident || bo.vm_refs.count(vm_id) == 0) continue;
+  // The VM's own mappings name those BOs: the cost follows the VM, not the
+  // file. In object order, as TTM's validation list would be stable.
+  const Vm& vm = file.vms.at(vm_id);
+  std::vector<uint64_t> objects;
+  objects.reserve(vm.mappings.size());
+  for (const auto& [addr, mapping] : vm.mappings) {
+    if (mapping.object != 0) objects.push_back(mapping.object);
+  }
+  std::sort(objects.begin(), objects.end());
+  objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+  for (uint64_t object : objects) {
+    Bo& bo = file.objects.at(object);
+    if (bo.resident) continue;
     uint16_t instance = 0;
     int rc = memory_.Place(bo.placement, bo.size, &instance);
     if (rc != 0) {
@@ -173,11 +197,7 @@ void Device::EvictForRoomLocked(uint16_t instance, uint64_t bytes) {
     for (auto& [object, bo] : file.objects) {
       if (memory_.Fits(instance, bytes)) return;
       if (bo.resident != instance) continue;
-      bool evictable = false;
-      for (const auto& [vm_id, vm] : file.vms) {
-        evictable |= vm.preempt_fence_mode() && UsedBy(bo, vm_id);
-      }
-      if (evictable) EvictLocked(file, bo);
+      if (UsedByPreemptFenceVm(file, bo)) EvictLocked(file, bo);
     }
   }
 }

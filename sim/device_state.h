@@ -4,13 +4,18 @@
 #ifndef XEHIL_SIM_DEVICE_STATE_H_
 #define XEHIL_SIM_DEVICE_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/container/node_hash_map.h"
 #include "core/uapi/xe_uapi.h"
 #include "sim/fault_script.h"
 #include "sim/notification_queue.h"
@@ -25,15 +30,69 @@ enum class VmState {
 
 namespace internal {
 
+// Hands out the lowest id >= 1 not in use, as the kernel's xarray/idr hand
+// out VM, exec-queue and GEM ids, in O(log n): every id below next_ that is
+// not in freed_ is in use.
+class IdAllocator {
+ public:
+  uint32_t Take() {
+    if (freed_.empty()) return next_++;
+    const uint32_t id = *freed_.begin();
+    freed_.erase(freed_.begin());
+    return id;
+  }
+  // `id` came from Take() and is no longer used.
+  void Release(uint32_t id) {
+    if (id + 1 != next_) {
+      freed_.insert(id);
+      return;
+    }
+    // The highest id: lower next_ past it and past freed ids just below it,
+    // so freed_ holds only the holes.
+    --next_;
+    while (!freed_.empty() && *freed_.rbegin() + 1 == next_) {
+      freed_.erase(std::prev(freed_.end()));
+      --next_;
+    }
+  }
+
+ private:
+  uint32_t next_ = 1;
+  std::set<uint32_t> freed_;
+};
+
 struct Bo {
   uint64_t size = 0;
   uint32_t placement = 0;
   uint32_t flags = 0;
   uint32_t private_vm = 0;  // VM this BO is private to; 0 if shareable
   uint32_t handle = 0;      // GEM handle; 0 once closed (mappings keep it)
-  std::map<uint32_t, uint32_t> vm_refs;  // vm id -> mappings of it there
-  std::optional<uint16_t> resident;      // region instance; none if evicted
+  // (vm id, mappings of the BO in it), by vm id. Inline: a BO is mostly
+  // mapped in one VM, and a map would cost two allocations a BO.
+  absl::InlinedVector<std::pair<uint32_t, uint32_t>, 1> vm_refs;
+  std::optional<uint16_t> resident;  // region instance; none if evicted
 };
+
+// One more mapping of `bo` in VM `vm_id`.
+inline void AddVmRef(Bo& bo, uint32_t vm_id) {
+  auto it = std::lower_bound(bo.vm_refs.begin(), bo.vm_refs.end(), vm_id,
+                             [](const std::pair<uint32_t, uint32_t>& r,
+                                uint32_t v) { return r.first < v; });
+  if (it != bo.vm_refs.end() && it->first == vm_id) {
+    ++it->second;
+  } else {
+    bo.vm_refs.insert(it, {vm_id, 1});
+  }
+}
+
+// One mapping of `bo` in VM `vm_id` fewer (none: nothing).
+inline void DropVmRef(Bo& bo, uint32_t vm_id) {
+  for (auto it = bo.vm_refs.begin(); it != bo.vm_refs.end(); ++it) {
+    if (it->first != vm_id) continue;
+    if (--it->second == 0) bo.vm_refs.erase(it);
+    return;
+  }
+}
 
 struct Mapping {
   uint64_t object = 0;  // File::objects key; 0 for a userptr mapping
@@ -47,8 +106,8 @@ struct Vm {
   VmState state = VmState::kHealthy;
   int error = 0;  // last rebind error while paused or banned
   bool rebind_pending = false;
-  std::map<uint64_t, Mapping> mappings;  // by GPU address
-  std::set<uint32_t> exec_queues;
+  std::map<uint64_t, Mapping> mappings;          // by GPU address
+  absl::InlinedVector<uint32_t, 2> exec_queues;  // ids, unordered
 
   bool preempt_fence_mode() const {
     return (flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
@@ -73,25 +132,17 @@ struct File {
   std::map<uint64_t, Bo> objects;
   std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
   uint64_t next_object = 1;
-  std::map<uint32_t, Vm> vms;
+  // Hashed: every VM ioctl and rebind looks its VM up, and with thousands of
+  // VMs a tree walk is a cache miss a level. ListVms sorts for callers.
+  absl::node_hash_map<uint32_t, Vm> vms;
   std::map<uint32_t, ExecQueue> exec_queues;
+  // The keys of handles, vms and exec_queues.
+  IdAllocator handle_ids, vm_ids, exec_queue_ids;
   std::vector<Watch> watches;
   // Pipes opened through this file; the device's registry only holds weak
   // references, so a pipe lives while its opener or a watch holds it.
   std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
 };
-
-// The lowest id >= 1 not used as a key, as the kernel's xarray/idr hand out
-// VM, exec-queue and GEM ids.
-template <typename Map>
-uint32_t LowestFreeId(const Map& map) {
-  uint32_t id = 1;
-  for (const auto& entry : map) {
-    if (entry.first > id) break;
-    if (entry.first == id) ++id;
-  }
-  return id;
-}
 
 }  // namespace internal
 }  // namespace xehil::sim

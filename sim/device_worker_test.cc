@@ -1,11 +1,16 @@
 // The rebind worker under concurrency: file release and VM destruction while
 // it is busy, and restarts racing pressure from several threads.
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
+#include "core/base/errno_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/address_space_cap.h"
 #include "sim/device.h"
 #include "sim/sim_backend.h"
 #include "sim/sim_test_util.h"
@@ -16,6 +21,25 @@ namespace {
 using namespace ::xehil::sim::testing;  // NOLINT(google-build-using-namespace)
 
 class Worker : public SimFileTest {};
+
+TEST(DeviceStart, AWorkerThreadThatCannotStartIsAStatus) {
+  if (kUnderSanitizer) {
+    GTEST_SKIP() << "RLIMIT_AS cannot make thread creation fail under a "
+                    "sanitizer: it maps memory of its own for each thread";
+  }
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // In the death test's own fresh process: no joined thread's stack is
+  // cached, so the worker needs a new mapping, which the cap refuses.
+  EXPECT_EXIT(
+      {
+        if (!CapAddressSpace(1 << 20)) _exit(3);
+        absl::StatusOr<std::shared_ptr<Device>> device =
+            Device::Start(TinyProfile());
+        std::fprintf(stderr, "%s\n", device.status().ToString().c_str());
+        _exit(!device.ok() && StatusErrno(device.status()) == -EAGAIN ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "rebind worker.*EAGAIN");
+}
 
 TEST_F(Worker, ReleasingAFileWhileTheWorkerIsBusyWithItIsSafe) {
   WorkerGate gate;
@@ -100,3 +124,24 @@ TEST(RebindConcurrency, RestartsAndPressureFromManyThreadsStayConsistent) {
 
 }  // namespace
 }  // namespace xehil::sim
+
+namespace xehil::sim::internal {
+namespace {
+
+TEST(IdAllocator, HandsOutTheLowestFreeIdLikeTheKernelsIdr) {
+  IdAllocator ids;
+  EXPECT_EQ(ids.Take(), 1u);
+  EXPECT_EQ(ids.Take(), 2u);
+  EXPECT_EQ(ids.Take(), 3u);
+  EXPECT_EQ(ids.Take(), 4u);
+  ids.Release(2);
+  ids.Release(1);
+  EXPECT_EQ(ids.Take(), 1u);
+  ids.Release(4);  // the highest: 3 is now the highest in use
+  ids.Release(3);  // and 2 was free: only 1 is in use
+  EXPECT_EQ(ids.Take(), 2u);
+  EXPECT_EQ(ids.Take(), 3u);
+}
+
+}  // namespace
+}  // namespace xehil::sim::internal

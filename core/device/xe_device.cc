@@ -124,7 +124,8 @@ absl::Status XeDevice::DestroyVm(uint32_t vm_id) {
   if (status.ok() || StatusErrno(status) == -ENOENT) {
     std::lock_guard<std::mutex> lock(mu_);
     restartable_vms_.erase(vm_id);
-    bindings_.erase(vm_id);
+    auto [first, last] = BindingsOfLocked(vm_id);
+    bindings_.erase(first, last);
   }
   return status;
 }
@@ -167,7 +168,7 @@ absl::Status XeDevice::BindBo(uint32_t vm_id, uint32_t bo, uint64_t offset,
                              Hex(addr), " range ", Hex(range)));
   std::lock_guard<std::mutex> lock(mu_);
   CutBindingsLocked(vm_id, addr, range);
-  bindings_[vm_id][addr] = Binding{bo, offset, addr, range};
+  bindings_[{vm_id, addr}] = Binding{bo, offset, addr, range};
   return absl::OkStatus();
 }
 
@@ -185,14 +186,21 @@ absl::Status XeDevice::Unbind(uint32_t vm_id, uint64_t addr, uint64_t range) {
   return absl::OkStatus();
 }
 
+std::pair<XeDevice::BindingIt, XeDevice::BindingIt> XeDevice::BindingsOfLocked(
+    uint32_t vm_id) {
+  BindingIt first = bindings_.lower_bound({vm_id, 0});
+  BindingIt last = first;
+  while (last != bindings_.end() && last->first.first == vm_id) ++last;
+  return {first, last};
+}
+
 void XeDevice::CutBindingsLocked(uint32_t vm_id, uint64_t addr,
                                  uint64_t range) {
-  auto vm = bindings_.find(vm_id);
-  if (vm == bindings_.end() || range == 0) return;
+  if (range == 0) return;
   const uint64_t end = addr + range;
-  std::map<uint64_t, Binding>& by_addr = vm->second;
   std::vector<Binding> kept;  // the parts outside [addr, end)
-  for (auto it = by_addr.begin(); it != by_addr.end();) {
+  auto [it, last] = BindingsOfLocked(vm_id);
+  while (it != last) {
     const Binding b = it->second;
     const uint64_t b_end = b.addr + b.range;
     if (b_end <= addr || b.addr >= end) {
@@ -203,10 +211,9 @@ void XeDevice::CutBindingsLocked(uint32_t vm_id, uint64_t addr,
     if (b_end > end) {
       kept.push_back({b.bo, b.offset + (end - b.addr), end, b_end - end});
     }
-    it = by_addr.erase(it);
+    it = bindings_.erase(it);
   }
-  for (const Binding& b : kept) by_addr[b.addr] = b;
-  if (by_addr.empty()) bindings_.erase(vm);
+  for (const Binding& b : kept) bindings_[{vm_id, b.addr}] = b;
 }
 
 absl::StatusOr<uint32_t> XeDevice::CreateExecQueue(uint32_t vm_id,
@@ -282,9 +289,10 @@ std::vector<uint32_t> XeDevice::RestartableVms() const {
 std::vector<Binding> XeDevice::BindingsOf(uint32_t vm_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Binding> out;
-  auto vm = bindings_.find(vm_id);
-  if (vm == bindings_.end()) return out;
-  for (const auto& [addr, binding] : vm->second) out.push_back(binding);
+  auto it = bindings_.lower_bound({vm_id, 0});
+  for (; it != bindings_.end() && it->first.first == vm_id; ++it) {
+    out.push_back(it->second);
+  }
   return out;
 }
 

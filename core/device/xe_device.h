@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -150,8 +151,11 @@ class XeDevice {
 
   mutable std::mutex mu_;  // guards restartable_vms_ and bindings_
   std::set<uint32_t> restartable_vms_;
-  // vm id -> address -> binding.
-  std::map<uint32_t, std::map<uint64_t, Binding>> bindings_;
+  // (vm id, address) -> binding: one map node a binding, none a VM.
+  std::map<std::pair<uint32_t, uint64_t>, Binding> bindings_;
+  // The VM's bindings: [first, end of its range).
+  using BindingIt = std::map<std::pair<uint32_t, uint64_t>, Binding>::iterator;
+  std::pair<BindingIt, BindingIt> BindingsOfLocked(uint32_t vm_id);
 };
 
 }  // namespace xehil

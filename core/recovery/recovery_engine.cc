@@ -122,15 +122,11 @@ void RecoveryEngine::Run() {
     }
     // Then the restart due first, if any.
     const Clock::time_point now = Clock::now();
-    const Vm* next = nullptr;
-    for (const auto& [id, vm] : vms_) {
-      if (IsPending(vm.status.state) &&
-          (next == nullptr || vm.due < next->due)) {
-        next = &vm;
-      }
-    }
-    if (next != nullptr && next->due <= now) {
-      const uint32_t vm_id = next->status.vm_id;
+    if (!due_.empty() && due_.begin()->first <= now) {
+      const uint32_t vm_id = due_.begin()->second;
+      // Only this thread changes VM states: it is still pending when
+      // RunRestart marks it kRestarting.
+      due_.erase(due_.begin());
       busy_ = true;
       lock.unlock();
       RunRestart(vm_id);
@@ -139,8 +135,8 @@ void RecoveryEngine::Run() {
       progress_cv_.notify_all();
       continue;
     }
-    if (next != nullptr) {
-      work_cv_.wait_until(lock, next->due);
+    if (!due_.empty()) {
+      work_cv_.wait_until(lock, due_.begin()->first);
     } else {
       work_cv_.wait(lock);
     }
@@ -149,13 +145,20 @@ void RecoveryEngine::Run() {
 
 void RecoveryEngine::ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay) {
   if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
+  UnscheduleLocked(vm);
   vm.status.state =
       delay.count() > 0 ? VmState::kBackingOff : VmState::kPending;
   vm.status.delay = delay;
   vm.due = Clock::now() + delay;
+  due_.emplace(vm.due, vm.status.vm_id);
+}
+
+void RecoveryEngine::UnscheduleLocked(const Vm& vm) {
+  if (IsPending(vm.status.state)) due_.erase({vm.due, vm.status.vm_id});
 }
 
 void RecoveryEngine::SettleLocked(Vm& vm, VmState state, std::string reason) {
+  UnscheduleLocked(vm);
   vm.status.state = state;
   vm.status.reason = std::move(reason);
   vm.status.reconcile = false;
@@ -170,13 +173,8 @@ void RecoveryEngine::ReportLocked(uint32_t vm_id, int32_t error,
 }
 
 bool RecoveryEngine::QuiescentLocked() const {
-  if (!queue_.empty() || overflowed_ || busy_) return false;
-  for (const auto& [id, vm] : vms_) {
-    if (IsPending(vm.status.state) || vm.status.state == VmState::kRestarting) {
-      return false;
-    }
-  }
-  return true;
+  // A VM is kRestarting only while the worker is busy with it.
+  return queue_.empty() && !overflowed_ && !busy_ && due_.empty();
 }
 
 bool RecoveryEngine::WaitUntilQuiescent(std::chrono::nanoseconds timeout) {
@@ -192,6 +190,27 @@ bool RecoveryEngine::WaitFor(const std::function<bool(const Stats&)>& predicate,
   progress_cv_.wait_for(lock, timeout,
                         [&] { return stop_ || predicate(StatsLocked()); });
   return predicate(StatsLocked());
+}
+
+bool RecoveryEngine::WaitForCounters(
+    const std::function<bool(const Stats&)>& predicate,
+    std::chrono::nanoseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  progress_cv_.wait_for(lock, timeout,
+                        [&] { return stop_ || predicate(counters_); });
+  return predicate(counters_);
+}
+
+RecoveryEngine::Stats RecoveryEngine::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+std::optional<VmStatus> RecoveryEngine::vm_status(uint32_t vm_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = vms_.find(vm_id);
+  if (it == vms_.end()) return std::nullopt;
+  return it->second.status;
 }
 
 RecoveryEngine::Stats RecoveryEngine::StatsLocked() const {

@@ -49,10 +49,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/device/xe_device.h"
@@ -149,7 +153,18 @@ class RecoveryEngine {
   bool WaitFor(const std::function<bool(const Stats&)>& predicate,
                std::chrono::nanoseconds timeout);
 
+  // As WaitFor, but `predicate` sees counters(): each check costs the same
+  // whatever the number of VMs, for waiters woken by every event.
+  bool WaitForCounters(const std::function<bool(const Stats&)>& predicate,
+                       std::chrono::nanoseconds timeout);
+
+  // Copies every VM's status: O(VMs). For one VM use vm_status(), for the
+  // counters alone counters().
   Stats stats() const;
+  // stats() without `vms` and `latency` (left empty).
+  Stats counters() const;
+  // The engine's view of one VM; nullopt for a VM it has never dealt with.
+  std::optional<VmStatus> vm_status(uint32_t vm_id) const;
   std::vector<Report> reports() const;
 
   // Adds this engine's event-to-restart samples to `into`, so that several
@@ -189,6 +204,8 @@ class RecoveryEngine {
   bool QuiescentLocked() const;
   Stats StatsLocked() const;
   void ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay);
+  // Takes a kPending/kBackingOff VM out of due_ before its state changes.
+  void UnscheduleLocked(const Vm& vm);
   void SettleLocked(Vm& vm, VmState state, std::string reason);
   void ReportLocked(uint32_t vm_id, int32_t error, std::string what);
   void ScheduleReconcileLocked();
@@ -204,12 +221,17 @@ class RecoveryEngine {
   std::condition_variable progress_cv_;  // waiters: work done, stop
   std::condition_variable stop_cv_;      // policies in WaitFor
   std::deque<Queued> queue_;
+  // The restarts scheduled (VMs kPending or kBackingOff) by due time, so
+  // the worker finds the next one without looking at every VM.
+  std::set<std::pair<std::chrono::steady_clock::time_point, uint32_t>> due_;
   bool overflowed_ = false;  // events were dropped: reconcile
   bool busy_ = false;        // the worker is handling something
   bool stop_ = false;
   bool removed_ = false;  // the file is gone (policy said kStopAll)
   // Written by the worker under mu_; the worker alone also reads it unlocked.
-  std::map<uint32_t, Vm> vms_;
+  // Hashed: the worker looks a VM up several times a restart, and with
+  // thousands of VMs a tree walk is a cache miss a level.
+  absl::node_hash_map<uint32_t, Vm> vms_;
   Stats counters_;  // `latency` and `vms` are filled in by StatsLocked
   std::deque<Report> reports_;
 

@@ -160,7 +160,9 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   if (context_->stopping()) {
     // Stop() came while the hook ran: abandon rather than restart late.
     std::lock_guard<std::mutex> lock(mu_);
-    vms_[vm_id].status.state = VmState::kPending;
+    Vm& vm = vms_[vm_id];
+    vm.status.state = VmState::kPending;
+    due_.emplace(vm.due, vm_id);
     return;
   }
   const int max_tries = policy_->MaxRestartTries(snapshot);

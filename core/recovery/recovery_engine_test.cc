@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "core/recovery/default_policy.h"
 #include "core/recovery/recovery_test_util.h"
@@ -162,6 +165,81 @@ TEST(RecoveryEngine, MeasuresLatencyFromTheRecordTimestamp) {
   EXPECT_GE(s.latency.min_ns, static_cast<int64_t>(kAge));
   // The record's timestamp is passed on, so the driver measures it too.
   EXPECT_GE(rig.device().counters().last_restart_latency_ns, kAge);
+}
+
+}  // namespace
+}  // namespace xehil
+
+namespace xehil {
+namespace {
+
+// Backs every VM off for an hour but the last one, which restarts at once;
+// records the order the restarts ran in.
+class LastOneNowPolicy : public DefaultRecoveryPolicy {
+ public:
+  explicit LastOneNowPolicy(uint32_t now_vm) : now_vm_(now_vm) {}
+  Decision OnVmError(RecoveryContext&, const VmError& error,
+                     const VmStatus&) override {
+    return Decision::Restart(error.vm_id == now_vm_
+                                 ? std::chrono::nanoseconds(0)
+                                 : std::chrono::hours(1));
+  }
+  void AfterRestart(RecoveryContext&, const VmStatus& vm,
+                    const absl::Status&) override {
+    order.push_back(vm.vm_id);  // the worker thread only
+  }
+  std::vector<uint32_t> order;
+
+ private:
+  const uint32_t now_vm_;
+};
+
+TEST(RecoveryEngine, ARestartDueNowIsNotHeldUpByOnesBackingOff) {
+  SimRig rig;
+  std::vector<uint32_t> vms;
+  for (int i = 0; i < 8; ++i) {
+    vms.push_back(*rig.MakeVm());
+    ASSERT_TRUE(rig.PauseVm(vms.back(), -ENOMEM).ok());
+  }
+  auto owned = std::make_unique<LastOneNowPolicy>(vms.back());
+  LastOneNowPolicy* policy = owned.get();
+  auto engine = StartEngine(rig.xe(), std::move(owned));
+  for (uint32_t vm : vms) engine->Post(Err(vm, -ENOMEM));
+  ASSERT_TRUE(engine->WaitForCounters(
+      [](const Stats& s) { return s.restarts_succeeded == 1; }, kTimeout));
+  ASSERT_TRUE(engine->WaitForCounters(
+      [](const Stats& s) { return s.processed == 8; }, kTimeout));
+  EXPECT_FALSE(engine->WaitUntilQuiescent(std::chrono::milliseconds(0)))
+      << "seven restarts are still scheduled";
+  for (size_t i = 0; i + 1 < vms.size(); ++i) {
+    EXPECT_EQ(engine->vm_status(vms[i])->state, VmState::kBackingOff);
+  }
+  engine->Stop();
+  EXPECT_THAT(policy->order, ::testing::ElementsAre(vms.back()));
+}
+
+TEST(RecoveryEngine, AnswersForOneVmAndForTheCountersAlone) {
+  SimRig rig;
+  const uint32_t vm = *rig.MakeVm();
+  const uint32_t quiet = *rig.MakeVm();
+  ASSERT_TRUE(rig.PauseVm(vm, -ENOMEM).ok());
+  auto engine = StartEngine(rig.xe());
+  engine->Post(Err(vm, -ENOMEM));
+  ASSERT_TRUE(engine->WaitForCounters(
+      [](const Stats& s) { return s.restarts_succeeded == 1; }, kTimeout));
+  ASSERT_TRUE(engine->WaitUntilQuiescent(kTimeout));
+
+  const std::optional<VmStatus> status = engine->vm_status(vm);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state, VmState::kHealthy);
+  EXPECT_EQ(status->restarts_succeeded, 1u);
+  EXPECT_FALSE(engine->vm_status(quiet).has_value());
+
+  const Stats counters = engine->counters();
+  EXPECT_TRUE(counters.vms.empty());
+  EXPECT_EQ(counters.restarts_succeeded, 1u);
+  EXPECT_EQ(counters.vm_errors, engine->stats().vm_errors);
+  engine->Stop();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -186,6 +187,99 @@ TEST(ValidateScenario, FaultFlagsAndErrnosAreChecked) {
                            "errno is required"));
   EXPECT_THAT(s, HasSubstr("steps[3].fault: needs a file"));
   EXPECT_THAT(s, Not(HasSubstr("steps[4]")));
+}
+
+TEST(ValidateScenario, RefusesValuesThatWouldWrapOnTheirWay) {
+  const std::string s = With(R"pb(
+    setup {
+      files {
+        name: "big"
+        vms {
+          name: "huge"
+          bos { size_bytes: 18446744073709551615 }
+        }
+        vms {
+          name: "crowded"
+          bos { size_bytes: 140737488355328 }
+          bos { size_bytes: 140737488355328 }
+        }
+      }
+    }
+    recovery {
+      max_restart_tries: 4294967295
+      max_consecutive_failures: 4294967295
+    }
+    steps { inject_pressure { bytes: 18446744073709551615 label: "all" } }
+  )pb");
+  EXPECT_THAT(s, HasSubstr("setup.files[1].vms[0].bos[0].size_bytes: "
+                           "18446744073709551615 is above 281474976710656"));
+  EXPECT_THAT(s, HasSubstr("setup.files[1].vms[1].bos: together need more "
+                           "than the 281474976710656 bytes"));
+  EXPECT_THAT(s, HasSubstr("recovery.max_restart_tries: 4294967295 is above "
+                           "1000"));
+  EXPECT_THAT(s, HasSubstr("recovery.max_consecutive_failures: 4294967295 is "
+                           "above 1000000"));
+  EXPECT_THAT(s, HasSubstr("steps[2].inject_pressure.bytes: "
+                           "18446744073709551615 is above 281474976710656"));
+}
+
+TEST(ValidateScenario, AcceptsTheLimitsThemselves) {
+  EXPECT_EQ(
+      With(R"pb(
+        setup {
+          files {
+            name: "edge"
+            vms {
+              name: "largest"
+              bos { size_bytes: 140737488355328 }
+            }
+          }
+        }
+        recovery { max_restart_tries: 1000 max_consecutive_failures: 1000000 }
+        steps { inject_pressure { bytes: 281474976710656 label: "x" } }
+      )pb"),
+      "");
+}
+
+TEST(ValidateScenario, BoundsTheTotalsOverEveryFileAndCount) {
+  std::string files;
+  for (int i = 0; i < 256; ++i) {
+    files += absl::StrCat("files { name: \"f", i, "\" }\n");
+  }
+  const std::string s = With(absl::StrCat(R"pb(
+                                            setup { files {
+                                              name: "fleet"
+                                              vms {
+                                                name: "a"
+                                                count: 40000
+                                                bos { size_bytes: 4096 }
+                                                bos { size_bytes: 4096 }
+                                                bos { size_bytes: 4096 }
+                                                bos { size_bytes: 4096 }
+                                                exec_queues {}
+                                              }
+                                              vms {
+                                                name: "b"
+                                                count: 40000
+                                                bos { size_bytes: 4096 }
+                                                bos { size_bytes: 4096 }
+                                                bos { size_bytes: 4096 }
+                                                exec_queues {}
+                                              }
+                                              vms { name: "c" count: 70000 }
+                                            }
+                                          )pb",
+                                          files, "}"));
+  EXPECT_THAT(s, HasSubstr("setup: 258 files in all is above the limit of "
+                           "256"));
+  EXPECT_THAT(s, HasSubstr("setup: 150001 VMs in all is above the limit of "
+                           "65536"));
+  EXPECT_THAT(s, HasSubstr("setup: 280001 BOs in all is above the limit of "
+                           "262144"));
+  EXPECT_THAT(s, HasSubstr("setup: 80000 exec queues in all is above the "
+                           "limit of 65536"));
+  EXPECT_THAT(s, HasSubstr("setup.files[1].vms[2].count: 70000 is above "
+                           "65536"));
 }
 
 TEST(LoadScenarioFile, MissingFileIsNotFoundWithThePath) {

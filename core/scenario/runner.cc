@@ -189,6 +189,12 @@ void RunBody(RunState& state, Report& report) {
     } else {
       ending = RunSteps(state);
     }
+  } else if (setup.kind == SetupOutcome::kTimedOut) {
+    const std::string reason =
+        absl::StrCat(TimedOutReason(state, "setup"), ": ", setup.reason);
+    Note(state, absl::StrCat("setup: ", reason));
+    state.Emit(Progress::Kind::kSetup, absl::StrCat("setup: ", reason));
+    ending = Ending{RESULT_TIMEOUT, reason};
   } else {
     const std::string line = absl::StrCat("setup: ", setup.reason);
     Note(state, line);

@@ -1,7 +1,11 @@
 // RunScenario at its limits: timeouts, devices lacking what the setup needs,
 // a backend without the simulator's fault script or a pressure injector,
 // invalid scenarios.
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "core/scenario/runner.h"
@@ -9,6 +13,7 @@
 #include "core/scenario/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/address_space_cap.h"
 
 namespace xehil {
 namespace {
@@ -18,6 +23,7 @@ using scenario_test::kOneVm;
 using scenario_test::Parse;
 using scenario_test::RunText;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 TEST(RunScenario, LongWaitTimesOut) {
@@ -51,6 +57,59 @@ TEST(RunScenario, ExpectationPastTheDeadlineTimesOut) {
   EXPECT_THAT(report.reason(), HasSubstr("expectation 'never'"));
   EXPECT_EQ(Find(report, "never")->result(), RESULT_TIMEOUT);
   EXPECT_EQ(Find(report, "later")->result(), RESULT_SKIP);
+}
+
+TEST(RunScenario, TimeoutCoversTheSetup) {
+  // 65536 VMs take far longer than 1 ms to create: the setup must stop at
+  // the deadline instead of creating them all first.
+  Report report = RunText(R"pb(
+    name: "crowd"
+    timeout_ms: 1
+    setup {
+      files {
+        name: "a"
+        vms {
+          name: "vm"
+          count: 65536
+          flags: VM_FLAG_LR_MODE
+          flags: VM_FLAG_RESTARTABLE
+          bos { size_bytes: 4096 placement: PLACEMENT_SYSTEM_ONLY }
+        }
+      }
+    }
+    expectations { all_healthy {} }
+  )pb");
+  EXPECT_EQ(report.result(), RESULT_TIMEOUT);
+  EXPECT_THAT(report.reason(), HasSubstr("timed out after 1 ms in setup: "));
+  EXPECT_THAT(report.reason(), HasSubstr(" of 65536 VMs created"));
+  EXPECT_THAT(report.reason(), Not(HasSubstr("65536 of 65536")));
+  EXPECT_EQ(report.expectations(0).result(), RESULT_SKIP);
+}
+
+TEST(RunScenario, AThreadThatCannotStartEndsTheRunIncomplete) {
+  if (sim::testing::kUnderSanitizer) {
+    GTEST_SKIP() << "RLIMIT_AS cannot make thread creation fail under a "
+                    "sanitizer: it maps memory of its own for each thread";
+  }
+  const Scenario scenario = Parse(absl::StrCat(kOneVm, R"pb(name: "nproc")pb"));
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        absl::StatusOr<RunEnvironment> env = MakeSimEnvironment("dg2-16g");
+        if (!env.ok()) _exit(3);
+        // One joined thread leaves its stack in glibc's cache: the engine's
+        // worker reuses it, the next thread (the engine watcher) needs a
+        // new mapping, which the cap refuses.
+        std::thread([] {}).join();
+        if (!sim::testing::CapAddressSpace(1 << 20)) _exit(4);
+        absl::StatusOr<Report> report = RunScenario(scenario, *env, {});
+        if (!report.ok()) _exit(5);
+        std::fprintf(stderr, "%s: %s\n", Result_Name(report->result()).c_str(),
+                     report->reason().c_str());
+        _exit(report->result() == RESULT_INCOMPLETE ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0),
+      "RESULT_INCOMPLETE: .*engine watcher of 'app'.*EAGAIN");
 }
 
 TEST(RunScenario, VramOnlyBoOnIntegratedDeviceSkips) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,9 +56,75 @@ using scenario_internal::CheckVm;
 using scenario_internal::Names;
 using scenario_internal::Problems;
 
-constexpr uint32_t kMaxVmCount = 4096;
+using Limits = ScenarioLimits;
+
+// Where setup places BOs in a VM (core/scenario/internal/setup.cc): from
+// 1 MiB, each at the next 2 MiB boundary after the previous one.
+constexpr uint64_t kFirstAddress = uint64_t{1} << 20;
+constexpr uint64_t kAddressAlign = uint64_t{2} << 20;
+
+// The BOs of one Vm entry: each size bounded, and together in the VM's
+// address space (so neither page rounding nor address steps can wrap).
+void CheckBos(Problems& p, const std::string& vpath, const Vm& vm) {
+  uint64_t end = kFirstAddress;  // stays <= 2^49: each step adds <= 2^48+2^21
+  bool oversize = false;
+  for (int b = 0; b < vm.bos_size(); ++b) {
+    const uint64_t size = vm.bos(b).size_bytes();
+    const std::string path =
+        absl::StrCat(vpath, ".", At("bos", b), ".size_bytes");
+    if (size == 0) {
+      p.Add(path, "must be above 0");
+    } else if (size > Limits::kMaxBytes) {
+      p.Add(path, size, " is above ", Limits::kMaxBytes,
+            " (2^48, the GPU address space)");
+      oversize = true;
+    } else if (end <= Limits::kMaxBytes) {
+      end = (end + size + kAddressAlign - 1) / kAddressAlign * kAddressAlign;
+    }
+  }
+  if (!oversize && end > Limits::kMaxBytes) {
+    p.Add(vpath + ".bos", "together need more than the ", Limits::kMaxBytes,
+          " bytes of the VM's GPU address space");
+  }
+}
+
+// The totals over every file, VM entry and count.
+void CheckTotals(Problems& p, const Scenario& s) {
+  uint64_t vms = 0, bos = 0, queues = 0;
+  for (const File& file : s.setup().files()) {
+    for (const Vm& vm : file.vms()) {
+      const uint64_t n = vm.count() == 0 ? 1 : vm.count();
+      vms += n;
+      bos += n * static_cast<uint64_t>(vm.bos_size());
+      queues += n * static_cast<uint64_t>(vm.exec_queues_size());
+    }
+  }
+  const uint64_t files = static_cast<uint64_t>(s.setup().files_size());
+  for (auto [what, value, limit] :
+       {std::tuple<const char*, uint64_t, uint64_t>{"files", files,
+                                                    Limits::kMaxFiles},
+        {"VMs", vms, Limits::kMaxVms},
+        {"BOs", bos, Limits::kMaxBos},
+        {"exec queues", queues, Limits::kMaxExecQueues}}) {
+    if (value > limit) {
+      p.Add("setup", value, " ", what, " in all is above the limit of ", limit);
+    }
+  }
+}
+
+void CheckRecovery(Problems& p, const RecoveryConfig& r) {
+  if (r.max_restart_tries() > Limits::kMaxRestartTries) {
+    p.Add("recovery.max_restart_tries", r.max_restart_tries(), " is above ",
+          Limits::kMaxRestartTries);
+  }
+  if (r.max_consecutive_failures() > Limits::kMaxConsecutiveFailures) {
+    p.Add("recovery.max_consecutive_failures", r.max_consecutive_failures(),
+          " is above ", Limits::kMaxConsecutiveFailures);
+  }
+}
 
 void CheckSetup(Problems& p, const Scenario& s, Names& names) {
+  CheckTotals(p, s);
   for (int f = 0; f < s.setup().files_size(); ++f) {
     const File& file = s.setup().files(f);
     const std::string path = absl::StrCat("setup.", At("files", f));
@@ -85,10 +152,10 @@ void CheckSetup(Problems& p, const Scenario& s, Names& names) {
       const Vm& vm = file.vms(v);
       const std::string vpath = absl::StrCat(path, ".", At("vms", v));
       if (vm.name().empty()) p.Add(vpath, "name is empty");
-      if (vm.count() > kMaxVmCount) {
-        p.Add(vpath + ".count", vm.count(), " is above ", kMaxVmCount);
+      if (vm.count() > Limits::kMaxVms) {
+        p.Add(vpath + ".count", vm.count(), " is above ", Limits::kMaxVms);
       }
-      if (!vm.name().empty() && vm.count() <= kMaxVmCount) {
+      if (!vm.name().empty() && vm.count() <= Limits::kMaxVms) {
         for (const std::string& name : ExpandVmNames(vm)) {
           if (!names.vm_file.emplace(name, file.name()).second) {
             p.Add(vpath, "duplicate VM name '", name, "'");
@@ -113,12 +180,7 @@ void CheckSetup(Problems& p, const Scenario& s, Names& names) {
         p.Add(vpath + ".flags",
               "RESTARTABLE and FAULT_MODE exclude each other");
       }
-      for (int b = 0; b < vm.bos_size(); ++b) {
-        if (vm.bos(b).size_bytes() == 0) {
-          p.Add(absl::StrCat(vpath, ".", At("bos", b), ".size_bytes"),
-                "must be above 0");
-        }
-      }
+      CheckBos(p, vpath, vm);
     }
   }
 }
@@ -131,6 +193,10 @@ void CheckPressure(Problems& p, const std::string& path, const Pressure& pr) {
           "exactly one of bytes, fraction_of_total, fraction_of_free "
           "must be set, got ",
           set);
+  }
+  if (pr.bytes() > Limits::kMaxBytes) {
+    p.Add(path + ".bytes", pr.bytes(), " is above ", Limits::kMaxBytes,
+          " (2^48)");
   }
   for (auto [name, value] : {std::pair<const char*, double>{
                                  "fraction_of_total", pr.fraction_of_total()},
@@ -258,6 +324,7 @@ absl::Status ValidateScenario(const Scenario& scenario,
   if (scenario.name().empty()) p.Add("name", "is empty");
   Names names;
   CheckSetup(p, scenario, names);
+  CheckRecovery(p, scenario.recovery());
   CheckSteps(p, scenario, names);
   scenario_internal::CheckExpectations(p, scenario, names);
   return p.ToStatus();

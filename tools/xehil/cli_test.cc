@@ -227,8 +227,27 @@ TEST(XehilCli, RunNamesTheFileAndLineOfASyntaxError) {
   std::string path =
       WriteTmp("bad.textproto", "name: \"x\"\nsetup { filez {} }\n");
   CliRun r = Xehil("run " + path);
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.out, HasSubstr("bad.textproto:2"));
+}
+
+TEST(XehilCli, RunRefusesAValueThatWouldWrapWithItsFieldPath) {
+  std::string path = WriteTmp("wrap.textproto", R"pb(
+    name: "wrap"
+    setup {
+      files {
+        name: "app"
+        vms {
+          name: "vm"
+          bos { size_bytes: 18446744073709551615 }
+        }
+      }
+    }
+  )pb");
+  CliRun r = Xehil("run " + path);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("setup.files[0].vms[0].bos[0].size_bytes: "
+                               "18446744073709551615 is above"));
 }
 
 TEST(XehilCli, RunAndListNeedFiles) {

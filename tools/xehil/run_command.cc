@@ -243,7 +243,8 @@ int RunScenarios(const RunCommandOptions& options, std::ostream& out,
     absl::StatusOr<Scenario> s = LoadScenarioFile(file);
     if (!s.ok()) {
       err << "xehil: " << s.status().message() << "\n";
-      return 1;
+      // A scenario that does not parse or validate is a bad input value.
+      return s.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
     scenarios.push_back(*std::move(s));
   }

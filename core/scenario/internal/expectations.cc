@@ -164,7 +164,7 @@ Verdict LatencyVerdict(RunState& state, const LatencyBound& b) {
 }
 
 Verdict VmStateVerdict(RunState& state, const VmStateCheck& c) {
-  const VmEntry& vm = state.vms[state.vm_by_name.at(c.vm())];
+  const VmEntry& vm = state.VmNamed(c.vm());
   SettleSimulator(state);
   const VmView view = ViewVm(state, vm);
   Verdict v;

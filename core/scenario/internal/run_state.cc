@@ -1,11 +1,16 @@
 #include "core/scenario/internal/run_state.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
 
 namespace xehil::scenario_internal {
 namespace {
@@ -80,7 +85,44 @@ void RunState::AddTimeline(TimelineEntry entry) {
     timeline_truncated_ = true;
     return;
   }
-  timeline_.push_back(std::move(entry));
+  TimelineRow row;
+  row.t_us = entry.t_us();
+  row.vm_id = entry.vm_id();
+  row.error = entry.error();
+  row.file = InternLocked(entry.file());
+  row.kind = InternLocked(entry.kind());
+  row.detail = std::move(*entry.mutable_detail());
+  timeline_.push_back(std::move(row));
+}
+
+uint32_t RunState::InternLocked(const std::string& text) {
+  auto it = intern_index_.find(text);
+  if (it != intern_index_.end()) return it->second;
+  const uint32_t index = static_cast<uint32_t>(interned_.size());
+  interned_.push_back(text);
+  intern_index_.emplace(text, index);
+  return index;
+}
+
+VmEntry& RunState::VmNamed(const std::string& name) {
+  if (vm_order_.size() != vms.size()) {
+    vm_order_.resize(vms.size());
+    for (size_t i = 0; i < vms.size(); ++i) {
+      vm_order_[i] = static_cast<uint32_t>(i);
+    }
+    std::sort(
+        vm_order_.begin(), vm_order_.end(),
+        [this](uint32_t a, uint32_t b) { return vms[a].name < vms[b].name; });
+  }
+  auto it = std::lower_bound(
+      vm_order_.begin(), vm_order_.end(), name,
+      [this](uint32_t i, const std::string& n) { return vms[i].name < n; });
+  if (it == vm_order_.end() || vms[*it].name != name) {
+    // Validation rules this out; a clear crash beats a wrong VM.
+    std::fprintf(stderr, "xehil: no VM named '%s' in the run\n", name.c_str());
+    std::abort();
+  }
+  return vms[*it];
 }
 
 void RunState::Emit(Progress::Kind kind, std::string text, Result result) {
@@ -141,7 +183,17 @@ std::vector<SeenEvent> RunState::EventsOf(size_t file) const {
 
 std::vector<TimelineEntry> RunState::Timeline() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<TimelineEntry> out = timeline_;
+  std::vector<TimelineEntry> out;
+  out.reserve(timeline_.size() + 1);
+  for (const TimelineRow& row : timeline_) {
+    TimelineEntry& entry = out.emplace_back();
+    entry.set_t_us(row.t_us);
+    entry.set_file(interned_[row.file]);
+    entry.set_kind(interned_[row.kind]);
+    entry.set_detail(row.detail);
+    entry.set_vm_id(row.vm_id);
+    entry.set_error(row.error);
+  }
   if (timeline_truncated_) {
     TimelineEntry note;
     note.set_t_us(out.empty() ? 0 : out.back().t_us());
@@ -178,32 +230,39 @@ void RunState::SleepUntil(Clock::time_point until) {
   cv_.wait_until(lock, until, [] { return false; });
 }
 
-void RunState::WatchEngine(FileEntry& entry) {
+absl::Status RunState::WatchEngine(FileEntry& entry) {
   RecoveryEngine* engine = entry.engine.get();
   // Taken here, not on the new thread: progress made before that thread gets
   // to run must still count as a change.
-  const Progression initial = ProgressOf(engine->stats());
-  entry.engine_watcher = std::thread([this, engine, initial] {
-    constexpr auto kSlice = std::chrono::hours(1);
-    Progression last = initial;
-    while (!stopping_.load()) {
-      Progression next = last;
-      const Clock::time_point began = Clock::now();
-      const bool changed = engine->WaitFor(
-          [&](const RecoveryEngine::Stats& s) {
-            next = ProgressOf(s);
-            return next != last;
-          },
-          kSlice);
-      if (!changed) {
-        // Early false: the engine stopped. Otherwise a quiet hour: go on.
-        if (Clock::now() - began < kSlice) break;
-        continue;
+  const Progression initial = ProgressOf(engine->counters());
+  try {
+    entry.engine_watcher = std::thread([this, engine, initial] {
+      constexpr auto kSlice = std::chrono::hours(1);
+      Progression last = initial;
+      while (!stopping_.load()) {
+        Progression next = last;
+        const Clock::time_point began = Clock::now();
+        const bool changed = engine->WaitForCounters(
+            [&](const RecoveryEngine::Stats& s) {
+              next = ProgressOf(s);
+              return next != last;
+            },
+            kSlice);
+        if (!changed) {
+          // Early false: the engine stopped. Otherwise a quiet hour: go on.
+          if (Clock::now() - began < kSlice) break;
+          continue;
+        }
+        last = next;
+        Notify();
       }
-      last = next;
-      Notify();
-    }
-  });
+    });
+  } catch (const std::system_error& error) {
+    return ErrnoToStatus(
+        -error.code().value(),
+        absl::StrCat("starting the engine watcher of '", entry.name, "'"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunState::StartListener(size_t index) {

@@ -92,7 +92,6 @@ class RunState {
   std::vector<std::unique_ptr<FileEntry>> files;
   std::vector<VmEntry> vms;
   std::map<std::string, size_t> file_by_name;
-  std::map<std::string, size_t> vm_by_name;
   std::unique_ptr<KernelBackend> control;  // a file for device queries
   std::unique_ptr<XeDevice> control_xe;
   std::vector<MemRegion> regions;
@@ -100,6 +99,9 @@ class RunState {
   std::map<std::string, std::unique_ptr<PressureLease>> leases;
   std::set<std::string> skipped_pressure;  // labels of skipped injections
   std::vector<std::string> skipped_steps;
+
+  // The VM named `name` (validation made sure it exists). Runner thread.
+  VmEntry& VmNamed(const std::string& name);
 
   uint64_t NowUs() const;
   uint64_t MsSince(Clock::time_point t) const;
@@ -123,7 +125,8 @@ class RunState {
   void SleepUntil(Clock::time_point until);
 
   // Starts the thread that turns `entry`'s engine progress into Notify().
-  void WatchEngine(FileEntry& entry);
+  // A thread that cannot be created is the errno's status (e.g. -EAGAIN).
+  absl::Status WatchEngine(FileEntry& entry);
   // Starts the listener of `files[index]` on its pending pipe.
   absl::Status StartListener(size_t index);
 
@@ -133,10 +136,28 @@ class RunState {
  private:
   static constexpr size_t kMaxTimeline = 10000;
 
+  // A TimelineEntry as kept during the run: file and kind are indices into
+  // the interned strings, so an entry costs a fraction of the message.
+  struct TimelineRow {
+    uint64_t t_us = 0;
+    uint32_t vm_id = 0;
+    int32_t error = 0;
+    uint32_t file = 0;
+    uint32_t kind = 0;
+    std::string detail;
+  };
+  uint32_t InternLocked(const std::string& text);
+
+  // Indices of `vms` sorted by name, built on the first VmNamed() after the
+  // setup added VMs: 4 bytes a VM where a name map would cost about 90.
+  std::vector<uint32_t> vm_order_;
+
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;
   uint64_t generation_ = 0;
-  std::vector<TimelineEntry> timeline_;
+  std::vector<TimelineRow> timeline_;
+  std::vector<std::string> interned_;
+  std::map<std::string, uint32_t, std::less<>> intern_index_;
   bool timeline_truncated_ = false;
   std::map<size_t, std::vector<SeenEvent>> events_;
 

@@ -27,6 +27,24 @@ SetupOutcome Skip(std::string reason) {
   return {SetupOutcome::kSkip, std::move(reason), 0};
 }
 
+// The scenario's VMs after expanding counts.
+size_t VmsOf(const Scenario& scenario) {
+  size_t n = 0;
+  for (const File& file : scenario.setup().files()) {
+    for (const Vm& vm : file.vms()) n += vm.count() == 0 ? 1 : vm.count();
+  }
+  return n;
+}
+
+// A timed-out outcome if the run's deadline has passed.
+std::optional<SetupOutcome> PastDeadline(const RunState& state) {
+  if (Clock::now() < state.deadline) return std::nullopt;
+  return SetupOutcome{SetupOutcome::kTimedOut,
+                      absl::StrCat(state.vms.size(), " of ",
+                                   VmsOf(state.scenario), " VMs created"),
+                      0};
+}
+
 uint32_t VmFlagsOf(const Vm& vm) {
   uint32_t flags = 0;
   for (int flag : vm.flags()) {
@@ -140,7 +158,9 @@ SetupOutcome WatchFile(RunState& state, size_t index) {
         absl::StrCat(where, ": engine: ", engine.status().ToString()));
   }
   entry.engine = *std::move(engine);
-  state.WatchEngine(entry);
+  absl::Status watched = state.WatchEngine(entry);
+  if (!watched.ok())
+    return Failed(absl::StrCat(where, ": ", watched.ToString()));
   entry.pending_pipe = *std::move(pipe);
   if (!watch.has_start_after_step()) {
     absl::Status started = state.StartListener(index);
@@ -160,6 +180,10 @@ SetupOutcome CreateVms(RunState& state, size_t index, int file_number) {
         absl::StrCat("setup.files[", file_number, "].vms[", v, "]");
     const uint32_t flags = VmFlagsOf(spec);
     for (const std::string& name : ExpandVmNames(spec)) {
+      if (std::optional<SetupOutcome> late = PastDeadline(state)) {
+        late->bos = outcome.bos;
+        return *late;
+      }
       absl::StatusOr<uint32_t> vm = entry.xe->CreateVm(flags);
       if (!vm.ok()) {
         if ((flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE) &&
@@ -171,7 +195,6 @@ SetupOutcome CreateVms(RunState& state, size_t index, int file_number) {
         return Failed(
             absl::StrCat(path, " '", name, "': ", vm.status().ToString()));
       }
-      state.vm_by_name[name] = state.vms.size();
       state.vms.push_back(VmEntry{name, index, *vm, flags, false});
       uint64_t addr = kFirstAddress;
       for (int b = 0; b < spec.bos_size(); ++b) {
@@ -251,8 +274,13 @@ SetupOutcome SetUp(RunState& state) {
   state.engines = *std::move(engines);
 
   SetupOutcome total;
+  state.vms.reserve(VmsOf(state.scenario));
   const auto& files = state.scenario.setup().files();
   for (int f = 0; f < files.size(); ++f) {
+    if (std::optional<SetupOutcome> late = PastDeadline(state)) {
+      late->bos = total.bos;
+      return *late;
+    }
     const std::string where =
         absl::StrCat("setup.files[", f, "] '", files[f].name(), "'");
     absl::StatusOr<std::unique_ptr<KernelBackend>> backend =
@@ -277,6 +305,7 @@ SetupOutcome SetUp(RunState& state) {
       if (watched.kind != SetupOutcome::kOk) return watched;
     }
     SetupOutcome created = CreateVms(state, index, f);
+    if (created.kind == SetupOutcome::kTimedOut) created.bos += total.bos;
     if (created.kind != SetupOutcome::kOk) return created;
     total.bos += created.bos;
   }

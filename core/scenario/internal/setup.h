@@ -20,14 +20,17 @@ namespace xehil::scenario_internal {
 struct SetupOutcome {
   enum Kind {
     kOk,
-    kSkip,    // the device or backend lacks what the scenario needs
-    kFailed,  // something that should have worked did not
+    kSkip,      // the device or backend lacks what the scenario needs
+    kFailed,    // something that should have worked did not
+    kTimedOut,  // the scenario's deadline passed before the setup was done
   };
   Kind kind = kOk;
   std::string reason;
   int bos = 0;  // BOs created
 };
 
+// Stops at the run's deadline (checked before each file and VM), so that
+// `timeout_ms` bounds the setup too.
 SetupOutcome SetUp(RunState& state);
 
 // Region instances of the device (from state.regions).

@@ -99,7 +99,7 @@ StepOutcome ScriptFault(RunState& state, const Fault& fault) {
   sim::Device* device = state.env.sim_device.get();
   if (device == nullptr) return Skipped("scripted faults need the simulator");
   const VmEntry* vm = nullptr;
-  if (!fault.vm().empty()) vm = &state.vms[state.vm_by_name.at(fault.vm())];
+  if (!fault.vm().empty()) vm = &state.VmNamed(fault.vm());
   const size_t file_index =
       fault.file().empty() ? vm->file : state.file_by_name.at(fault.file());
   const FileEntry& file = *state.files[file_index];
@@ -157,7 +157,8 @@ StepOutcome ScriptFault(RunState& state, const Fault& fault) {
 uint64_t TotalRestarts(RunState& state) {
   uint64_t total = 0;
   for (const auto& file : state.files) {
-    if (file->engine != nullptr) total += file->engine->stats().restarts_tried;
+    if (file->engine != nullptr)
+      total += file->engine->counters().restarts_tried;
   }
   return total;
 }
@@ -213,7 +214,7 @@ StepOutcome RunStep(RunState& state, int index) {
     case Step::kFault:
       return ScriptFault(state, step.fault());
     case Step::kDestroyVm: {
-      VmEntry& vm = state.vms[state.vm_by_name.at(step.destroy_vm())];
+      VmEntry& vm = state.VmNamed(step.destroy_vm());
       FileEntry& file = *state.files[vm.file];
       if (file.closed) return Failed(absl::StrCat("its file was closed"));
       absl::Status destroyed = file.xe->DestroyVm(vm.vm_id);

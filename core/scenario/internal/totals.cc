@@ -8,7 +8,7 @@ RestartCounts SumRestarts(RunState& state, const std::string& file) {
   RestartCounts n;
   for (const auto& f : state.files) {
     if (f->engine == nullptr || (!file.empty() && f->name != file)) continue;
-    const RecoveryEngine::Stats s = f->engine->stats();
+    const RecoveryEngine::Stats s = f->engine->counters();
     n.set_tried(n.tried() + s.restarts_tried);
     n.set_succeeded(n.succeeded() + s.restarts_succeeded);
     n.set_failed(n.failed() + s.restarts_failed);

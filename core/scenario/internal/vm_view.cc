@@ -30,11 +30,7 @@ void SettleSimulator(RunState& state) {
 VmView ViewVm(RunState& state, const VmEntry& vm) {
   VmView view;
   const FileEntry& file = *state.files[vm.file];
-  if (file.engine != nullptr) {
-    RecoveryEngine::Stats stats = file.engine->stats();
-    auto it = stats.vms.find(vm.vm_id);
-    if (it != stats.vms.end()) view.engine = it->second;
-  }
+  if (file.engine != nullptr) view.engine = file.engine->vm_status(vm.vm_id);
   if (vm.destroyed || file.closed) {
     view.outcome = VM_OUTCOME_GONE;
     view.text = vm.destroyed ? "gone (destroyed)" : "gone (file closed)";
