@@ -35,20 +35,20 @@
 
 static int checks;
 
-#define FAIL(...)                                       \
-  do {                                                  \
+#define FAIL(...)                                           \
+  do {                                                      \
     fprintf(stderr, "not ok: %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__);                       \
-    fprintf(stderr, "\n");                              \
-    exit(1);                                            \
+    fprintf(stderr, __VA_ARGS__);                           \
+    fprintf(stderr, "\n");                                  \
+    exit(1);                                                \
   } while (0)
 
 /* `got` (an int expression) must equal `want`; prints "ok". */
-#define EXPECT_EQ(got, want, what)                                      \
-  do {                                                                  \
-    long got_ = (long)(got), want_ = (long)(want);                      \
+#define EXPECT_EQ(got, want, what)                                       \
+  do {                                                                   \
+    long got_ = (long)(got), want_ = (long)(want);                       \
     if (got_ != want_) FAIL("%s: got %ld, want %ld", what, got_, want_); \
-    printf("ok %d - %s\n", ++checks, what);                             \
+    printf("ok %d - %s\n", ++checks, what);                              \
   } while (0)
 
 static int xe_ioctl(int fd, unsigned long request, void *arg) {
@@ -307,8 +307,8 @@ static int run_ctl(void) {
   ctl_read(ctl, &ev, VXE_CTL_EVENT_IOCTL);
   close(ctl); /* the pending VM_CREATE fails with ENODEV */
   if (waitpid(child, &status, 0) != child) FAIL("waitpid: %s", strerror(errno));
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status),
-            0, "client saw EIO, ENODEV and its record (exit step)");
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status), 0,
+            "client saw EIO, ENODEV and its record (exit step)");
 
   /* A file opened under an earlier model stays unserved. */
   int drm = open_render();
