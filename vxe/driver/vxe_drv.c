@@ -102,13 +102,12 @@ out:
 
 /* One forwarding function per request: DRM handlers are not told which
  * request they serve. */
-#define VXE_FORWARD(name)                                                   \
-	static int vxe_fwd_##name(struct drm_device *dev, void *data,       \
-				  struct drm_file *file)                    \
+#define VXE_FORWARD(ioctl)                                                  \
+	static int vxe_fwd_##ioctl(struct drm_device *dev, void *data,      \
+				   struct drm_file *file)                   \
 	{                                                                   \
-		return vxe_ctl_ioctl(file->driver_priv, VXE_XE_IOCTL_##name, \
-				     data,                                  \
-				     _IOC_SIZE(VXE_XE_IOCTL_##name));       \
+		return vxe_ctl_ioctl(file->driver_priv, VXE_XE_IOCTL_##ioctl, \
+				     data, _IOC_SIZE(VXE_XE_IOCTL_##ioctl)); \
 	}
 VXE_FORWARD(DEVICE_QUERY)
 VXE_FORWARD(GEM_CREATE)
@@ -119,12 +118,12 @@ VXE_FORWARD(EXEC_QUEUE_CREATE)
 VXE_FORWARD(EXEC_QUEUE_DESTROY)
 VXE_FORWARD(VM_RESTART)
 
-#define VXE_IOCTL(name, handler)                                   \
-	[_IOC_NR(VXE_XE_IOCTL_##name) - VXE_DRM_COMMAND_BASE] = {     \
-		.cmd = VXE_XE_IOCTL_##name,                           \
-		.func = handler,                                      \
-		.flags = DRM_RENDER_ALLOW,                            \
-		.name = "XE_" #name,                                  \
+#define VXE_IOCTL(ioctl, handler)                                 \
+	[_IOC_NR(VXE_XE_IOCTL_##ioctl) - VXE_DRM_COMMAND_BASE] = {  \
+		.cmd = VXE_XE_IOCTL_##ioctl,                        \
+		.func = handler,                                    \
+		.flags = DRM_RENDER_ALLOW,                          \
+		.name = "XE_" #ioctl,                               \
 	}
 
 /* Unregistered numbers in between fail with EINVAL in drm_ioctl(). */
