@@ -87,6 +87,7 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
            {kDaemon, "--no-such-flag"},
            {kDaemon, "--device-profile=gpu9000"},
            {kDaemon, "--max-clients=0"},
+           {kDaemon, "--vxe_status_file=/tmp/s.txt"},
            {kDaemon, "stray"}}) {
     Child run = Spawn(args);
     EXPECT_THAT(Text(run.err.get()), HasSubstr("usage: xehil-simd"));
@@ -97,6 +98,17 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
   EXPECT_THAT(Text(help.out.get()), HasSubstr("--script=FILE"));
   const int status = WaitFor(help.pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(XehilSimd, MissingVxeControlDeviceNamesTheModuleAndExitsOne) {
+  TempDir dir;
+  const std::string path = dir.path() + "/vxe_ctl";
+  Child run = Spawn({kDaemon, "--vxe_control=" + path});
+  EXPECT_THAT(Text(run.err.get()),
+              HasSubstr(path + ": -ENOENT (No such file or directory); is the "
+                               "vxe kernel module loaded?"));
+  const int status = WaitFor(run.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 }
 
 TEST(XehilSimd, BadScriptIsReportedWithItsLine) {

@@ -33,9 +33,11 @@
 static struct platform_device *vxe_pdev;
 static struct drm_device *vxe_drm;
 
-/* Open files by id, so that posted records find their watch list. Lookups
+/*
+ * Open files by id, so that posted records find their watch list. Lookups
  * and removal are serialised by vxe_files_lock, so a post never races the
- * file's release. */
+ * file's release.
+ */
 static DEFINE_XARRAY(vxe_files);
 static DEFINE_MUTEX(vxe_files_lock);
 static atomic64_t vxe_next_file_id = ATOMIC64_INIT(0);
@@ -75,8 +77,10 @@ static int vxe_watch_queue_ioctl(struct drm_device *dev, void *data,
 
 	if (args->flags || args->pad || args->watch_id > 0xff)
 		return -EINVAL;
-	/* EINVAL for a bad descriptor and for a pipe that is not a
-	 * notification pipe alike. */
+	/*
+	 * EINVAL for a bad descriptor and for a pipe that is not a
+	 * notification pipe alike.
+	 */
 	wqueue = get_watch_queue((int)args->fd);
 	if (IS_ERR(wqueue))
 		return PTR_ERR(wqueue);
@@ -100,8 +104,10 @@ out:
 	return ret;
 }
 
-/* One forwarding function per request: DRM handlers are not told which
- * request they serve. */
+/*
+ * One forwarding function per request: DRM handlers are not told which
+ * request they serve.
+ */
 #define VXE_FORWARD(ioctl)                                                  \
 	static int vxe_fwd_##ioctl(struct drm_device *dev, void *data,      \
 				   struct drm_file *file)                   \
