@@ -241,10 +241,11 @@ static int ctl_post(int ctl, uint64_t file, const void *rec, uint32_t size) {
 }
 
 /* The client half of run_ctl, in a child: exit status = failed step. */
-static void ctl_client(int ready_fd) {
+static void ctl_client(int ctl, int ready_fd) {
   int pipe_fds[2];
   uint32_t vm = 0;
   uint8_t buf[128];
+  close(ctl); /* the parent's close must be the device model's last */
   int drm = open_render(); /* blocks until OPEN is answered */
   notification_pipe(pipe_fds);
   if (watch(drm, pipe_fds[0], 5) != 0) _exit(10);
@@ -270,7 +271,7 @@ static int run_ctl(void) {
             "a second device model: EBUSY");
   if (pipe(ready) != 0) FAIL("pipe: %s", strerror(errno));
   pid_t child = fork();
-  if (child == 0) ctl_client(ready[1]);
+  if (child == 0) ctl_client(ctl, ready[1]);
 
   ctl_read(ctl, &ev, VXE_CTL_EVENT_OPEN);
   EXPECT_EQ(ev.pid, child, "OPEN names the opener");
