@@ -3,9 +3,11 @@
  * filesystems, loads /vxe.ko and runs vxe_guest_test in its three modes:
  * "absent" (no device model), "ctl" (the test is the device model) and
  * "served" (xehil-simd --vxe_control with /enomem_on_watch.textproto, which
- * must print "ready" first). Each step's outcome goes to the console as
- * "vxe-init: STEP: ok|FAILED (...)"; the daemon's final status is printed
- * between "vxe-init: status {" and "}". QEMU then exits through the
+ * must print "ready" first), then runs examples/raw_uapi/restart_on_enomem
+ * unchanged against a fresh daemon with the same script ("example"). Each
+ * step's outcome goes to the console as "vxe-init: STEP: ok|FAILED (...)";
+ * each daemon's final status is printed between "vxe-init: STEP status {"
+ * and "}". QEMU then exits through the
  * isa-debug-exit port with 0 (all passed) or 1, i.e. QEMU status 1 or 3.
  * Static C, no dependencies.
  */
@@ -80,33 +82,36 @@ static int wait_ready(int fd) {
   }
 }
 
-static void run_served(void) {
+/* Runs `program` against a fresh xehil-simd daemon; `step` names it. */
+static void run_served(const char *step, char *const program[]) {
   char *argv[] = {"/xehil-simd", "--vxe_control=/dev/vxe_ctl",
                   "--script=/enomem_on_watch.textproto",
                   "--vxe_status_file=" STATUS_FILE, NULL};
+  char daemon_step[64];
   int out[2];
   if (pipe(out) != 0) {
-    printf("vxe-init: served: FAILED (pipe: %s)\n", strerror(errno));
+    printf("vxe-init: %s: FAILED (pipe: %s)\n", step, strerror(errno));
     ++failures;
     return;
   }
   pid_t daemon = spawn(argv, out[1]);
   close(out[1]);
   if (wait_ready(out[0]) != 0) {
-    printf("vxe-init: served: FAILED (xehil-simd never printed ready)\n");
+    printf("vxe-init: %s: FAILED (xehil-simd never printed ready)\n", step);
     ++failures;
     kill(daemon, SIGKILL);
     wait_for(daemon);
     return;
   }
-  run_step("served");
+  report(step, wait_for(spawn(program, -1)));
   kill(daemon, SIGTERM);
-  report("daemon", wait_for(daemon));
+  snprintf(daemon_step, sizeof(daemon_step), "%s daemon", step);
+  report(daemon_step, wait_for(daemon));
   close(out[0]);
   FILE *status = fopen(STATUS_FILE, "r");
   if (status) {
     char line[256];
-    printf("vxe-init: status {\n");
+    printf("vxe-init: %s status {\n", step);
     while (fgets(line, sizeof(line), status)) fputs(line, stdout);
     printf("}\n");
     fclose(status);
@@ -130,9 +135,12 @@ int main(void) {
     printf("vxe-init: loading vxe.ko: FAILED (%s)\n", strerror(errno));
     ++failures;
   } else {
+    char *served[] = {"/vxe_guest_test", "served", NULL};
+    char *example[] = {"/restart_on_enomem", NULL};
     run_step("absent");
     run_step("ctl");
-    run_served();
+    run_served("served", served);
+    run_served("example", example);
   }
   printf("vxe-init: %d failure(s)\n", failures);
   if (ioperm(0xf4, 4, 1) == 0) outb(failures ? 1 : 0, 0xf4);

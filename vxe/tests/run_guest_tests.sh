@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Boots the cached vxe kernel under QEMU with a small initramfs (guest_init.c
 # as /init, the vxe module, vxe_guest_test, xehil-simd with its shared
-# libraries) and checks what the guest reports.
+# libraries, examples/raw_uapi/restart_on_enomem with its libraries) and
+# checks what the guest reports.
 #
-#   run_guest_tests.sh WORKDIR GUEST_INIT GUEST_TEST XEHIL_SIMD SCRIPT BUILD_MODULE
+#   run_guest_tests.sh WORKDIR GUEST_INIT GUEST_TEST XEHIL_SIMD SCRIPT BUILD_MODULE \
+#       EXAMPLE
 #
 # The kernel directory (vmlinux, tree/) is $XEHIL_VXE_KERNEL, else the newest
 # complete one under ${XDG_CACHE_HOME:-$HOME/.cache}/xehil/vxe-kernel/.
@@ -11,11 +13,11 @@
 # run here (no kernel, no qemu), with the reason on the last line.
 set -euo pipefail
 
-[ $# -eq 6 ] || {
-  sed -n '5p' "$0" | sed 's/^# *//' >&2
+[ $# -eq 7 ] || {
+  sed -n '6,7p' "$0" | sed 's/^# *//' >&2
   exit 2
 }
-work=$1 init=$2 guest_test=$3 simd=$4 script=$5 build_module=$6
+work=$1 init=$2 guest_test=$3 simd=$4 script=$5 build_module=$6 example=$7
 
 skip() {
   echo "SKIP: $*"
@@ -58,10 +60,15 @@ add_file() { # guest path, host path, mode
   files+=("file $1 $2 $3 0 0")
 }
 simd_real=$(readlink -f "$simd")
+example_real=$(readlink -f "$example")
 add_file "$simd_real" "$simd_real" 0755
+add_file "$example_real" "$example_real" 0755
 while read -r lib; do
   add_file "$lib" "$(readlink -f "$lib")" 0755
-done < <(ldd "$simd_real" | grep -o '/[^ ]*' | sort -u)
+done < <({
+  ldd "$simd_real"
+  ldd "$example_real"
+} | grep -o '/[^ ]*' | sort -u)
 {
   echo "dir /dev 0755 0 0"
   echo "nod /dev/console 0600 0 0 c 5 1"
@@ -75,6 +82,7 @@ done < <(ldd "$simd_real" | grep -o '/[^ ]*' | sort -u)
   echo "file /vxe_guest_test $(readlink -f "$guest_test") 0755 0 0"
   echo "file /enomem_on_watch.textproto $(readlink -f "$script") 0644 0 0"
   echo "slink /xehil-simd $simd_real 0755 0 0"
+  echo "slink /restart_on_enomem $example_real 0755 0 0"
 } >"$spec"
 "$gen_cpio" "$spec" >"$work/initramfs.cpio"
 

@@ -31,7 +31,7 @@ std::string ShellQuote(const std::string& s) {
 
 TEST(VxeGuest, DriverControlDeviceAndDeviceModelPassInTheGuest) {
   const std::vector<std::string> args = ::testing::internal::GetArgvs();
-  ASSERT_EQ(args.size(), 7u) << "the BUILD rule passes six paths";
+  ASSERT_EQ(args.size(), 8u) << "the BUILD rule passes seven paths";
   // The kernel cache is per user; Bazel gives tests no HOME of their own.
   if (const passwd* pw = getpwuid(getuid()); pw != nullptr) {
     setenv("HOME", pw->pw_dir, 1);
@@ -58,14 +58,19 @@ TEST(VxeGuest, DriverControlDeviceAndDeviceModelPassInTheGuest) {
     GTEST_SKIP() << (lines.empty() ? "no reason given" : lines.back());
   }
   ASSERT_EQ(WEXITSTATUS(status), 0) << output;
-  for (const char* step : {"absent", "ctl", "served", "daemon"}) {
+  for (const char* step : {"absent", "ctl", "served", "served daemon",
+                           "example", "example daemon"}) {
     EXPECT_NE(output.find(absl::StrCat("vxe-init: ", step, ": ok")),
               std::string::npos)
         << step << " did not pass:\n"
         << output;
   }
-  // The device model saw the restart succeed (its status on exit).
+  // Both device models saw the restart succeed (their status on exit).
+  const size_t example = output.find("vxe-init: example status {");
+  ASSERT_NE(example, std::string::npos) << output;
   EXPECT_NE(output.find("restarts_succeeded: 1"), std::string::npos) << output;
+  EXPECT_NE(output.find("restarts_succeeded: 1", example), std::string::npos)
+      << output;
   EXPECT_EQ(output.find("not ok"), std::string::npos) << output;
 }
 
