@@ -7,19 +7,28 @@
 #                        # ~/.cache/xehil/vxe-module/KEY, per machine)
 #
 # The kernel directory comes from $XEHIL_VXE_KERNEL, else vxe/kernel/
-# build-kernel.sh (which builds it once per machine). The module is built
+# build-kernel.sh (which builds it once per machine). From Bazel:
+# `bazel run //vxe/driver:build_module`. The module is built
 # out of tree in a copy of the sources, so the source folder stays clean and
 # read-only sources (Bazel runfiles) work. The output directory is keyed by
 # the sources' hash, so an unchanged module is not rebuilt.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# As a Bazel sh_binary the sources are in the runfiles tree, not beside us.
+if [ ! -f "$here/vxe_drv.c" ]; then
+  for dir in "${RUNFILES_DIR:-$0.runfiles}/xehil/vxe/driver" \
+    "${BASH_SOURCE[0]}.runfiles/xehil/vxe/driver"; do
+    [ -f "$dir/vxe_drv.c" ] && here=$(cd "$dir" && pwd) && break
+  done
+fi
 out=""
 for arg in "$@"; do
   case $arg in
     --out=*) out=${arg#--out=} ;;
     -h | --help)
-      sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' |
+        sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -33,7 +42,8 @@ log() { echo "build-module: $*" >&2; }
 
 kernel=${XEHIL_VXE_KERNEL:-}
 if [ -z "$kernel" ]; then
-  builder=$here/../kernel/build-kernel.sh
+  # Under `bazel run` the sources are runfiles; the kernel script is not.
+  builder=${BUILD_WORKSPACE_DIRECTORY:-$here/../..}/vxe/kernel/build-kernel.sh
   [ -x "$builder" ] || {
     log "error: no \$XEHIL_VXE_KERNEL and no $builder"
     exit 1
@@ -52,12 +62,15 @@ key=$(cd "$here" && cat "${sources[@]}" "$tree/Module.symvers" |
 if [ -z "$out" ]; then
   out=${XDG_CACHE_HOME:-$HOME/.cache}/xehil/vxe-module/$key
 fi
+mkdir -p "$out"
+# Concurrent callers (parallel tests) build once.
+exec 9>"$out/.lock"
+flock 9
 if [ -f "$out/vxe.ko" ] && [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then
   echo "$out/vxe.ko"
   exit 0
 fi
-
-mkdir -p "$out"
+rm -f "$out/.key"
 for f in "${sources[@]}"; do
   install -m 0644 "$here/$f" "$out/$f"
 done

@@ -41,7 +41,8 @@ gen_cpio=$kernel/tree/usr/gen_init_cpio
 [ -x "$gen_cpio" ] || skip "$gen_cpio missing from the kernel tree"
 
 mkdir -p "$work"
-ko=$(XEHIL_VXE_KERNEL=$kernel "$build_module" --out="$work/module")
+# Cached per machine by its sources' hash (~/.cache/xehil/vxe-module/).
+ko=$(XEHIL_VXE_KERNEL=$kernel "$build_module")
 
 # Every file at its real host path, so the daemon's libraries resolve as on
 # the host; the fixed names /init etc. are links or copies.
