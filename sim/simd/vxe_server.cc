@@ -136,8 +136,9 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
       kernel_[ref.id] = event.file_id;
       files_[event.file_id] = std::move(entry);
     }
-    Log(absl::StrCat("file ", event.file_id, " opened by pid ", ref.pid, " (",
-                     ref.program, ")"));
+    // Rules log the device's file id; say which kernel file that is.
+    Log(absl::StrCat("file ", ref.id, " (kernel file ", event.file_id,
+                     ") opened by pid ", ref.pid, " (", ref.program, ")"));
     rules_.OnEvent(RuleEvent::kFileOpened, ref, 0);
     return Reply(event, 0, {});
   }
@@ -154,7 +155,8 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     const sim::FileId id = released.file->id();
     released.file.reset();  // outside mu_: the device posts nothing now
     rules_.ForgetFile(id);
-    Log(absl::StrCat("file ", event.file_id, " released"));
+    Log(absl::StrCat("file ", id, " (kernel file ", event.file_id,
+                     ") released"));
     return absl::OkStatus();
   }
   // Only Serve() changes files_, so this thread reads it without mu_.
