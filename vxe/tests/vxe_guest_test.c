@@ -35,6 +35,8 @@
 
 static int checks;
 
+static void check_concurrent_callers(void);
+
 #define FAIL(...)                                           \
   do {                                                      \
     fprintf(stderr, "not ok: %s:%d: ", __FILE__, __LINE__); \
@@ -184,6 +186,7 @@ static int run_served(void) {
   expect_removal(pipe_fds[0], 7);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
+  check_concurrent_callers();
   return 0;
 }
 
@@ -259,6 +262,63 @@ static void ctl_client(int ctl, int ready_fd) {
   _exit(0);
 }
 
+/* A caller killed while the model holds its ioctl dies at once; the model's
+ * late reply is refused. */
+static void check_killed_caller(int ctl) {
+  struct vxe_ctl_event ev;
+  int status = 0;
+  pid_t victim = fork();
+  if (victim == 0) {
+    uint32_t vm = 0;
+    close(ctl);
+    int drm = open_render();
+    create_vm(drm, 0, &vm);
+    _exit(3);
+  }
+  ctl_read(ctl, &ev, VXE_CTL_EVENT_OPEN);
+  EXPECT_EQ(ctl_reply(ctl, &ev, 0, 0), 0, "victim's OPEN answered");
+  const uint64_t file = ev.file_id;
+  ctl_read(ctl, &ev, VXE_CTL_EVENT_IOCTL);
+  EXPECT_EQ(ev.pid, victim, "victim's VM_CREATE is held");
+  kill(victim, SIGKILL);
+  if (waitpid(victim, &status, 0) != victim)
+    FAIL("waitpid: %s", strerror(errno));
+  EXPECT_EQ(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, 1,
+            "a caller blocked in an ioctl is killable");
+  EXPECT_EQ(ctl_reply(ctl, &ev, 0, ev.arg_size), -ENOENT,
+            "the reply to a killed caller: ENOENT");
+  ctl_read(ctl, &ev, VXE_CTL_EVENT_RELEASE);
+  EXPECT_EQ(ev.file_id, file, "the victim's file is released");
+}
+
+/* Several processes at once, on both vCPUs: every ioctl gets its own reply. */
+static void check_concurrent_callers(void) {
+  enum { kProcs = 4, kRounds = 100 };
+  pid_t pids[kProcs];
+  int failed = 0;
+  for (int p = 0; p < kProcs; ++p) {
+    pids[p] = fork();
+    if (pids[p] != 0) continue;
+    int drm = open_render();
+    for (int i = 0; i < kRounds; ++i) {
+      struct drm_xe_vm_destroy d;
+      uint32_t vm = 0;
+      if (create_vm(drm, 0, &vm) != 0 || vm != 1) _exit(1);
+      memset(&d, 0, sizeof(d));
+      d.vm_id = vm;
+      if (xe_ioctl(drm, DRM_IOCTL_XE_VM_DESTROY, &d) != 0) _exit(2);
+    }
+    _exit(0);
+  }
+  for (int p = 0; p < kProcs; ++p) {
+    int status = 0;
+    if (waitpid(pids[p], &status, 0) != pids[p] || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+      ++failed;
+  }
+  EXPECT_EQ(failed, 0, "4 processes x 100 VM create/destroy, concurrently");
+}
+
 /* This process is the device model. */
 static int run_ctl(void) {
   struct vxe_ctl_event ev;
@@ -306,6 +366,7 @@ static int run_ctl(void) {
             "a second reply: ENOENT");
   if (read(ready[0], &c, 1) != 1) FAIL("child did not get its EIO");
   ctl_read(ctl, &ev, VXE_CTL_EVENT_IOCTL);
+  check_killed_caller(ctl);
   close(ctl); /* the pending VM_CREATE fails with ENODEV */
   if (waitpid(child, &status, 0) != child) FAIL("waitpid: %s", strerror(errno));
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status), 0,
