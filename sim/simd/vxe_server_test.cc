@@ -292,6 +292,25 @@ TEST_F(VxeServerTest, ServeEndsUnavailableWhenTheChannelCloses) {
   EXPECT_EQ(server_->Status().files_size(), 0) << "files released on return";
 }
 
+TEST_F(VxeServerTest, AMalformedEventEndsServeWithDataLoss) {
+  Start();
+  vxe_ctl_event event{};
+  event.type = VXE_CTL_EVENT_IOCTL;
+  event.arg_size = VXE_CTL_MAX_ARG + 1;
+  Send(event);
+  thread_.join();
+  EXPECT_EQ(ended_.code(), absl::StatusCode::kDataLoss) << ended_;
+}
+
+TEST_F(VxeServerTest, AnUnknownEventTypeEndsServeWithDataLoss) {
+  Start();
+  vxe_ctl_event event{};
+  event.type = 99;
+  Send(event);
+  thread_.join();
+  EXPECT_EQ(ended_.code(), absl::StatusCode::kDataLoss) << ended_;
+}
+
 TEST_F(VxeServerTest, ServeEndsOkOnStop) {
   Start();
   Stop();
