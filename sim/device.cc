@@ -159,6 +159,11 @@ int Device::WatchQueue(FileId file, int fd, uint8_t watch_id) {
   return 0;
 }
 
+void Device::SetRecordSink(RecordSink sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  record_sink_ = std::move(sink);
+}
+
 void Device::CountIoctl(const std::string& name, int result) {
   std::lock_guard<std::mutex> lock(mu_);
   ++counters_.ioctls[name][result];

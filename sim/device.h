@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/uapi/xe_uapi.h"
 #include "sim/counters.h"
 #include "sim/device_profile.h"
@@ -161,6 +162,16 @@ class Device : public std::enable_shared_from_this<Device> {
   // Blocks until no rebind is queued or running. Not from the worker.
   void WaitIdle();
 
+  // Where VM_ERR records go when the pipes are not the simulator's: with a
+  // sink set, a record for file F (info holds only its length) is handed to
+  // the sink once instead of to F's watches, which the sink's owner keeps
+  // (xehil-simd --vxe_control: the kernel's watch list of F). The fault
+  // script's record drops still apply; records_posted counts hand-overs.
+  // Called with the device lock held, from the worker or an ioctl caller:
+  // the sink must not call back into the device. Set before serving.
+  using RecordSink = std::function<void(FileId, absl::Span<const uint8_t>)>;
+  void SetRecordSink(RecordSink sink);
+
   // Called on the worker, without the device lock, after a rebind is taken
   // off the queue and before it runs: lets tests hold the worker "busy".
   void SetRebindHookForTesting(std::function<void(FileId, uint32_t)> hook);
@@ -213,6 +224,7 @@ class Device : public std::enable_shared_from_this<Device> {
   bool worker_busy_ = false;
   bool stopping_ = false;
   std::function<void(FileId, uint32_t)> rebind_hook_;
+  RecordSink record_sink_;
   std::thread worker_;  // started by Start() once everything above exists
 };
 

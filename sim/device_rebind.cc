@@ -109,7 +109,7 @@ void Device::FailVmLocked(File& file, uint32_t vm_id, Vm& vm, int error) {
 
 void Device::PostVmErrorLocked(File& file, uint32_t vm_id, int error,
                                uint64_t timestamp_ns) {
-  if (file.watches.empty()) {
+  if (file.watches.empty() && !record_sink_) {
     ++counters_.records_unwatched;
     return;
   }
@@ -126,6 +126,11 @@ void Device::PostVmErrorLocked(File& file, uint32_t vm_id, int error,
   record.timestamp_ns = timestamp_ns;
   absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(&record),
                                   sizeof(record));
+  if (record_sink_) {
+    record_sink_(file.id, bytes);
+    ++counters_.records_posted;
+    return;
+  }
   for (const internal::Watch& watch : file.watches) {
     if (watch.queue->Post(bytes, watch.watch_id)) {
       ++counters_.records_posted;

@@ -1,6 +1,9 @@
 // VM_RESTART semantics and what a failed rebind does to a VM: pause and
 // VM_ERR for a restartable VM, a ban otherwise.
 #include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -63,6 +66,36 @@ TEST_F(Rebind, ScriptedAgainRestartsReturnEagainThenSucceed) {
   EXPECT_EQ(counters.Ioctls("VM_RESTART", -EAGAIN), 2u);
   EXPECT_EQ(counters.restarts_again, 2u);
   EXPECT_EQ(counters.restarts_succeeded, 1u);
+}
+
+TEST_F(Rebind, RecordSinkTakesEachVmErrOnceInsteadOfTheWatches) {
+  std::vector<std::pair<FileId, std::vector<uint8_t>>> sunk;
+  device_->SetRecordSink([&](FileId file, absl::Span<const uint8_t> record) {
+    sunk.emplace_back(file, std::vector<uint8_t>(record.begin(), record.end()));
+  });
+  uint32_t vm = 0;
+  ASSERT_EQ(VmCreate(*file_, kRestartable, &vm), 0);
+  FailRebind(vm, -ENOMEM);
+  ASSERT_EQ(sunk.size(), 1u);
+  EXPECT_EQ(sunk[0].first, file_->file_id());
+  drm_xe_watch_notification_vm_err record{};
+  ASSERT_EQ(sunk[0].second.size(), sizeof(record));
+  std::memcpy(&record, sunk[0].second.data(), sizeof(record));
+  EXPECT_EQ(record.base.type, uint32_t{WATCH_TYPE_DRM_XE_NOTIFY});
+  EXPECT_EQ(record.base.subtype, uint32_t{DRM_XE_WATCH_EVENT_VM_ERR});
+  // Only the length: whoever owns the watches ORs in their ids.
+  EXPECT_EQ(record.base.info, sizeof(record));
+  EXPECT_EQ(record.vm_id, vm);
+  EXPECT_EQ(record.error_code, -ENOMEM);
+  EXPECT_NE(record.timestamp_ns, 0u);
+  EXPECT_TRUE(ReadAvailable(pipe_.read_end.get()).empty());
+  EXPECT_EQ(device_->counters().records_posted, 1u);
+
+  ASSERT_TRUE(device_->DropNextRecords(file_->file_id(), 1).ok());
+  ASSERT_EQ(Restart(*file_, vm), 0);
+  FailRebind(vm, -ENOSPC);
+  EXPECT_EQ(sunk.size(), 1u) << "the fault script's drop still applies";
+  EXPECT_EQ(device_->counters().records_dropped, 1u);
 }
 
 TEST_F(Rebind, RestartRunsTheRebindSynchronouslyAndMakesTheVmHealthy) {

@@ -1,10 +1,14 @@
 /*
  * loss_sequence: what a program sees when a notification ring overflows.
  *
- * Creates VMS restartable LR VMs, subscribes a one-page notification pipe (32
- * notes), and, once told that every VM's rebind has failed (SIGUSR1, after
- * the device model went idle: the harness knows, the program cannot), reads
- * the pipe the way the kernel answers it:
+ * Creates VMS restartable LR VMs on one DRM file and subscribes a one-page
+ * notification pipe (32 notes); a fault script (enomem_on_watch.textproto)
+ * fails every VM's next rebind once the file subscribes. To know that every
+ * one of those failures has been posted, it then subscribes a second file
+ * with one VM (a sentinel) and waits for the sentinel's VM_ERR on its own
+ * pipe: the rebind worker runs in order, so the first file's VMS errors are
+ * all in (or dropped) by then. It reads the first pipe the way the kernel
+ * answers it:
  *   read #1   the 32 oldest VM_ERR records, nothing else;
  *   poll      0: the loss record is owed, but poll() does not show it;
  *   FIONREAD  0: it counts queued records only;
@@ -19,13 +23,14 @@
  * reads once per POLLIN would, leaving the loss record unread (sim-run says
  * so).
  *
+ * The same binary runs under `xehil sim-run` (interposer) and `xehil vm-run`
+ * (the real kernel's pipes): the differential check of the simulator.
  * Plain C11 and the UAPI header, like restart_on_enomem.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +83,17 @@ static int create_vm(int fd) {
   return xe_ioctl(fd, DRM_IOCTL_XE_VM_BIND, &bind);
 }
 
+/* A one-page notification pipe subscribed to `drm`. */
+static int subscribe(int drm, int fds[2]) {
+  if (pipe2(fds, O_NOTIFICATION_PIPE | O_CLOEXEC | O_NONBLOCK) != 0)
+    return -errno;
+  if (ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 1) != 0) return -errno;
+  struct drm_xe_watch_queue watch;
+  memset(&watch, 0, sizeof(watch));
+  watch.fd = (uint32_t)fds[0];
+  return xe_ioctl(drm, DRM_IOCTL_XE_WATCH_QUEUE, &watch);
+}
+
 static int is_loss(const unsigned char *record) {
   struct watch_notification head;
   memcpy(&head, record, sizeof(head));
@@ -92,31 +108,26 @@ int main(int argc, char **argv) {
             RING_RECORDS);
     return 2;
   }
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
-  sigprocmask(SIG_BLOCK, &usr1, NULL);
-
   int fd = open("/dev/dri/renderD128", O_RDWR | O_CLOEXEC);
   if (fd < 0) return fail("/dev/dri/renderD128", -errno);
+  int sentinel = open("/dev/dri/renderD128", O_RDWR | O_CLOEXEC);
+  if (sentinel < 0) return fail("/dev/dri/renderD128", -errno);
   for (int i = 0; i < vms; ++i) {
     int rc = create_vm(fd);
     if (rc != 0) return fail("restartable LR VM with a bound buffer", rc);
   }
-  int fds[2];
-  if (pipe2(fds, O_NOTIFICATION_PIPE | O_CLOEXEC | O_NONBLOCK) != 0)
-    return fail("pipe2(O_NOTIFICATION_PIPE)", -errno);
-  if (ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 1) != 0)
-    return fail("IOC_WATCH_QUEUE_SET_SIZE", -errno);
-  struct drm_xe_watch_queue watch;
-  memset(&watch, 0, sizeof(watch));
-  watch.fd = (uint32_t)fds[0];
-  int rc = xe_ioctl(fd, DRM_IOCTL_XE_WATCH_QUEUE, &watch);
-  if (rc != 0) return fail("DRM_IOCTL_XE_WATCH_QUEUE", rc);
-  printf("armed pid=%ld vms=%d\n", (long)getpid(), vms);
+  int rc = create_vm(sentinel);
+  if (rc != 0) return fail("sentinel VM", rc);
+  int fds[2], sentinel_fds[2];
+  rc = subscribe(fd, fds);
+  if (rc != 0) return fail("notification pipe", rc);
+  rc = subscribe(sentinel, sentinel_fds);
+  if (rc != 0) return fail("sentinel's notification pipe", rc);
+  printf("subscribed %d VMs and a sentinel\n", vms);
   fflush(stdout);
-  int signal_number = 0;
-  if (sigwait(&usr1, &signal_number) != 0) return fail("sigwait", -EINTR);
+  struct pollfd sentinel_poll = {.fd = sentinel_fds[0], .events = POLLIN};
+  if (poll(&sentinel_poll, 1, 20000) != 1)
+    return fail("waiting for the sentinel's VM_ERR", -ETIMEDOUT);
 
   int ok = 1;
   static unsigned char buf[64 * 1024];
@@ -158,6 +169,9 @@ int main(int argc, char **argv) {
   printf("%s\n", ok ? "kernel sequence: yes" : "kernel sequence: NO");
   close(fds[1]);
   close(fds[0]);
+  close(sentinel_fds[1]);
+  close(sentinel_fds[0]);
+  close(sentinel);
   close(fd);
   return ok ? 0 : 1;
 }

@@ -14,7 +14,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/preload/preload_test_util.h"
-#include "sim/simd/client.h"
 #include "tools/agent/testing/child_process.h"
 
 namespace xehil {
@@ -127,47 +126,22 @@ TEST(TwoProcesses, HogEvictsAWorkloadThatRecoversOnceTheHogExits) {
 }
 
 // Runs loss_sequence (with `extra` arguments) under sim-run on its own
-// daemon and lets it read once every VM's rebind has failed.
+// daemon, with the script that fails each file's VMs once it subscribes.
 std::unique_ptr<ChildProcess> RunLossSequence(
-    const std::vector<std::string>& extra,
-    std::unique_ptr<preload::testing::SimdDaemon>* daemon_out) {
-  absl::StatusOr<std::unique_ptr<preload::testing::SimdDaemon>> daemon =
-      preload::testing::SimdDaemon::Start(
-          preload::testing::Runfile(kSimd),
-          {absl::StrCat("--script=", preload::testing::Runfile(kScript))});
-  EXPECT_TRUE(daemon.ok()) << daemon.status();
-  if (!daemon.ok()) return nullptr;
-  std::vector<std::string> args = {
-      absl::StrCat("--socket=", (*daemon)->socket()), "--",
-      preload::testing::Runfile(kLossSequence), "40"};
+    const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {absl::StrCat("--script=", kScript), "--",
+                                   preload::testing::Runfile(kLossSequence),
+                                   "40"};
   args.insert(args.end(), extra.begin(), extra.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> run = StartSimRun(args);
   EXPECT_TRUE(run.ok()) << run.status();
-  if (!run.ok()) return nullptr;
-  std::optional<std::string> armed = LineWith(**run, "armed pid=");
-  EXPECT_TRUE(armed.has_value()) << (*run)->StderrText();
-  if (!armed.has_value()) return nullptr;
-
-  // Every VM's rebind has failed once the device model is idle.
-  absl::StatusOr<simd::Client> control = simd::Client::Connect(
-      (*daemon)->socket(), simd::Role::kControl, "raw_uapi_test");
-  EXPECT_TRUE(control.ok()) << control.status();
-  if (!control.ok()) return nullptr;
-  sim::ControlRequest idle;
-  idle.mutable_wait_idle();
-  EXPECT_TRUE(control->Control(idle).ok());
-  const pid_t program =
-      static_cast<pid_t>(std::stol(armed->substr(armed->find('=') + 1)));
-  EXPECT_EQ(::kill(program, SIGUSR1), 0);
-  *daemon_out = *std::move(daemon);
-  return *std::move(run);
+  return run.ok() ? *std::move(run) : nullptr;
 }
 
 // 40 errors into a one-page ring give the sequence measured on a real 6.12
 // kernel.
 TEST(RawUapiProgram, SeesTheKernelsSequenceWhenItsRingOverflows) {
-  std::unique_ptr<preload::testing::SimdDaemon> daemon;
-  std::unique_ptr<ChildProcess> run = RunLossSequence({}, &daemon);
+  std::unique_ptr<ChildProcess> run = RunLossSequence({});
   ASSERT_NE(run, nullptr);
   EXPECT_EQ(run->WaitExit(kLongWait), 0)
       << run->StdoutText() << run->StderrText();
@@ -183,8 +157,7 @@ TEST(RawUapiProgram, SeesTheKernelsSequenceWhenItsRingOverflows) {
 }
 
 TEST(RawUapiProgram, SimRunNamesALossRecordLeftUnread) {
-  std::unique_ptr<preload::testing::SimdDaemon> daemon;
-  std::unique_ptr<ChildProcess> run = RunLossSequence({"--read-once"}, &daemon);
+  std::unique_ptr<ChildProcess> run = RunLossSequence({"--read-once"});
   ASSERT_NE(run, nullptr);
   EXPECT_EQ(run->WaitExit(kLongWait), 0) << run->StderrText();
   EXPECT_THAT(run->StderrText(), HasSubstr("left a loss record unread"));

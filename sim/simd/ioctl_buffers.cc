@@ -23,7 +23,7 @@ std::vector<PointerField> PointerFields(uint64_t request, const uint8_t* arg,
     case DRM_IOCTL_XE_DEVICE_QUERY: {
       drm_xe_device_query q;
       if (!Load(arg, size, &q)) break;
-      fields.push_back({offsetof(drm_xe_device_query, data), q.size});
+      fields.push_back({offsetof(drm_xe_device_query, data), q.size, -1, true});
       break;
     }
     case DRM_IOCTL_XE_EXEC_QUEUE_CREATE: {
@@ -48,11 +48,11 @@ std::vector<PointerField> PointerFields(uint64_t request, const uint8_t* arg,
       drm_version v;
       if (!Load(arg, size, &v)) break;
       fields.push_back({offsetof(drm_version, name), v.name_len,
-                        offsetof(drm_version, name_len)});
+                        offsetof(drm_version, name_len), true});
       fields.push_back({offsetof(drm_version, date), v.date_len,
-                        offsetof(drm_version, date_len)});
+                        offsetof(drm_version, date_len), true});
       fields.push_back({offsetof(drm_version, desc), v.desc_len,
-                        offsetof(drm_version, desc_len)});
+                        offsetof(drm_version, desc_len), true});
       break;
     }
     default:

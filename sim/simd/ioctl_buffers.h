@@ -30,6 +30,9 @@ struct PointerField {
   // these buffers (the strings are short) and the reported length is
   // overwritten with the full one anyway.
   int32_t length_offset = -1;
+  // The decoder writes the memory (query data, version strings) rather than
+  // reading it.
+  bool out = false;
 };
 
 // The pointer fields of `request` given its argument bytes (`size` must be

@@ -21,6 +21,7 @@ TEST(PointerFields, DeviceQueryDataIsSizeBytes) {
   ASSERT_EQ(fields.size(), 1u);
   EXPECT_EQ(fields[0].offset, 16u);
   EXPECT_EQ(fields[0].bytes, 88u);
+  EXPECT_TRUE(fields[0].out) << "the decoder writes the query data";
 }
 
 TEST(PointerFields, ExecQueueInstancesAreWidthTimesPlacements) {
@@ -31,6 +32,7 @@ TEST(PointerFields, ExecQueueInstancesAreWidthTimesPlacements) {
   ASSERT_EQ(fields.size(), 1u);
   EXPECT_EQ(fields[0].offset, 24u);
   EXPECT_EQ(fields[0].bytes, 48u);
+  EXPECT_FALSE(fields[0].out) << "engine instances are read";
 }
 
 TEST(PointerFields, VmBindVectorOnlyForMoreThanOneBind) {

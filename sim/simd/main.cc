@@ -3,10 +3,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -14,10 +16,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/unique_fd.h"
+#include "google/protobuf/text_format.h"
 #include "sim/device_profile.h"
 #include "sim/simd/client.h"
 #include "sim/simd/script.h"
 #include "sim/simd/server.h"
+#include "sim/simd/vxe_server.h"
 #include "tools/common/flags.h"
 
 ABSL_FLAG(std::string, socket, "",
@@ -33,6 +38,12 @@ ABSL_FLAG(int, owner_pid, 0,
           "the socket's directory.");
 ABSL_FLAG(int, handshake_timeout_ms, 5000,
           "How long a new connection may wait before its Hello (1..600000).");
+ABSL_FLAG(std::string, vxe_control, "",
+          "Serve the vxe kernel driver's control device (e.g. /dev/vxe_ctl) "
+          "instead of a socket.");
+ABSL_FLAG(std::string, vxe_status_file, "",
+          "With --vxe_control: write the device status (text-format "
+          "xehil.sim.DeviceStatus) to this file on exit.");
 
 namespace {
 
@@ -40,6 +51,8 @@ constexpr char kUsage[] =
     R"(usage: xehil-simd [--socket=PATH] [--device-profile=NAME] [--script=FILE]
                   [--max-clients=N] [--handshake-timeout-ms=MS]
                   [--owner-pid=PID]
+       xehil-simd --vxe-control=/dev/vxe_ctl [--vxe-status-file=FILE]
+                  [--device-profile=NAME] [--script=FILE]
 
 Serves one simulated Xe GPU on a Unix socket so that unmodified programs
 (through the LD_PRELOAD interposer, see `xehil sim-run`) and tools share it:
@@ -47,6 +60,12 @@ every connection of a program's DRM file is one open file of the device.
 Prints "listening on PATH" when ready; logs file opens and releases, rule
 firings and protocol errors to stderr. SIGTERM or SIGINT: clean shutdown
 (files released, socket removed).
+
+With --vxe_control it serves the same device to the vxe kernel driver (a
+real render node, vxe/README.md) through its control device instead: the
+kernel forwards xe ioctls and takes VM_ERR records back to post them on its
+own notification pipes. Prints "ready" once serving. Exits 0 on SIGTERM or
+SIGINT, 1 if the control device cannot be opened or goes away.
 
 flags:
   --socket=PATH          default $XDG_RUNTIME_DIR/xehil-simd.sock, else
@@ -67,6 +86,9 @@ flags:
   --owner-pid=PID        private daemon of its parent PID (`xehil sim-run`):
                          stops as on SIGTERM when PID dies (even by SIGKILL),
                          then removes the socket's directory if it is empty
+  --vxe-control=PATH     serve the vxe driver's control device (/dev/vxe_ctl)
+  --vxe-status-file=FILE with --vxe-control: the device status (text-format
+                         xehil.sim.DeviceStatus) is written there on exit
   --help                 this text
 
 exit codes: 0 stopped by a signal, 1 could not start, 2 usage error
@@ -77,6 +99,49 @@ std::mutex log_mu;
 void LogLine(const std::string& line) {
   std::lock_guard<std::mutex> lock(log_mu);
   std::cerr << "xehil-simd: " << line << std::endl;
+}
+
+// Serves the vxe control device on this thread until a stop signal.
+int RunVxe(const std::string& path, const std::string& status_file,
+           xehil::simd::ServerOptions socket_options) {
+  xehil::simd::VxeServerOptions options;
+  options.device_profile = socket_options.device_profile;
+  options.script = std::move(socket_options.script);
+  options.log = LogLine;
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  xehil::UniqueFd stop(signalfd(-1, &stop_signals, SFD_CLOEXEC));
+  if (!stop.valid()) {
+    LogLine(absl::StrCat("signalfd: ", strerror(errno)));
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<xehil::simd::VxeServer>> server =
+      xehil::simd::VxeServer::Open(path, std::move(options));
+  if (!server.ok()) {
+    LogLine(std::string(server.status().message()));
+    return 1;
+  }
+  LogLine(absl::StrCat((*server)->device()->Description(), " on ", path));
+  std::printf("ready\n");
+  std::fflush(stdout);
+  absl::Status ended = (*server)->Serve(stop.get());
+  if (!status_file.empty()) {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString((*server)->Status(), &text);
+    std::ofstream out(status_file, std::ios::trunc);
+    out << text;
+    if (!out.flush()) LogLine(absl::StrCat("cannot write ", status_file));
+  }
+  if (!ended.ok()) {
+    LogLine(absl::StrCat("stopped: ", ended.message()));
+    return 1;
+  }
+  LogLine("signal: stopping");
+  return 0;
 }
 
 }  // namespace
@@ -126,6 +191,14 @@ int main(int argc, char** argv) {
     options.script = *std::move(loaded);
   }
   options.log = LogLine;
+  const std::string vxe_control = absl::GetFlag(FLAGS_vxe_control);
+  const std::string vxe_status_file = absl::GetFlag(FLAGS_vxe_status_file);
+  if (!vxe_status_file.empty() && vxe_control.empty()) {
+    xehil::UsageError("--vxe-status-file needs --vxe-control", kUsage);
+  }
+  if (!vxe_control.empty()) {
+    return RunVxe(vxe_control, vxe_status_file, std::move(options));
+  }
 
   // Signals are taken by sigwait() below: block them before any thread
   // starts so every thread inherits the mask.

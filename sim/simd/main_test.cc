@@ -89,6 +89,7 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
            {kDaemon, "--max-clients=0"},
            {kDaemon, "--socket="},
            {kDaemon, "--handshake-timeout-ms=0"},
+           {kDaemon, "--vxe_status_file=/tmp/s.txt"},
            {kDaemon, "stray"}}) {
     Child run = Spawn(args);
     const std::string err = Text(run.err.get());
@@ -101,6 +102,17 @@ TEST(XehilSimd, UsageErrorsExitTwo) {
   EXPECT_THAT(Text(help.out.get()), HasSubstr("--script=FILE"));
   const int status = WaitFor(help.pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(XehilSimd, MissingVxeControlDeviceNamesTheModuleAndExitsOne) {
+  TempDir dir;
+  const std::string path = dir.path() + "/vxe_ctl";
+  Child run = Spawn({kDaemon, "--vxe_control=" + path});
+  EXPECT_THAT(Text(run.err.get()),
+              HasSubstr(path + ": -ENOENT (No such file or directory); is the "
+                               "vxe kernel module loaded?"));
+  const int status = WaitFor(run.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 }
 
 TEST(XehilSimd, BadScriptIsReportedWithItsLine) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errno_status.h"
 #include "sim/ioctl_decode.h"
+#include "sim/simd/device_status.h"
 #include "sim/simd/script.h"
 #include "sim/simd/server.h"
 
@@ -22,47 +23,6 @@ sim::ControlReply ReplyFor(const absl::Status& status) {
   reply.set_code(static_cast<int>(status.code()));
   reply.set_message(std::string(status.message()));
   return reply;
-}
-
-sim::Vm::State StateOf(sim::VmState state) {
-  switch (state) {
-    case sim::VmState::kHealthy:
-      return sim::Vm::HEALTHY;
-    case sim::VmState::kPaused:
-      return sim::Vm::PAUSED;
-    case sim::VmState::kBanned:
-      return sim::Vm::BANNED;
-  }
-  return sim::Vm::STATE_UNSPECIFIED;
-}
-
-void FillCounters(const sim::DeviceCounters& in, sim::Counters* out) {
-  for (const auto& [name, by_result] : in.ioctls) {
-    for (const auto& [result, count] : by_result) {
-      sim::IoctlCount* entry = out->add_ioctls();
-      entry->set_name(name);
-      entry->set_result(result);
-      if (result != 0) entry->set_errno_name(ErrnoName(result));
-      entry->set_count(count);
-    }
-  }
-  out->set_records_posted(in.records_posted);
-  out->set_records_refused(in.records_refused);
-  out->set_records_dropped(in.records_dropped);
-  out->set_records_unwatched(in.records_unwatched);
-  out->set_removals_posted(in.removals_posted);
-  out->set_evictions(in.evictions);
-  out->set_rebinds(in.rebinds);
-  out->set_rebind_failures(in.rebind_failures);
-  out->set_rebind_again_retries(in.rebind_again_retries);
-  out->set_vms_paused(in.vms_paused);
-  out->set_vms_banned(in.vms_banned);
-  out->set_restarts(in.restarts);
-  out->set_restarts_succeeded(in.restarts_succeeded);
-  out->set_restarts_failed(in.restarts_failed);
-  out->set_restarts_again(in.restarts_again);
-  out->set_restart_latency_samples(in.restart_latency_samples);
-  out->set_last_restart_latency_ns(in.last_restart_latency_ns);
 }
 
 }  // namespace
@@ -131,37 +91,12 @@ sim::DeviceStatus Server::Status() const {
       }
     }
   }
-  status.set_description(device_->Description());
-  status.set_profile(device_->profile().name);
-  for (const sim::RegionUsage& usage : device_->Regions()) {
-    sim::Region* region = status.add_regions();
-    region->set_instance(usage.spec.instance);
-    region->set_mem_class(usage.spec.mem_class == DRM_XE_MEM_REGION_CLASS_VRAM
-                              ? "vram"
-                              : "system");
-    region->set_total_bytes(usage.spec.total_bytes);
-    region->set_used_bytes(usage.used);
-    region->set_pressure_bytes(usage.pressure);
-  }
+  FillDeviceStatus(*device_, &status);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, entry] : files_) {
-      sim::OpenFile* file = status.add_files();
-      file->set_file_id(id);
-      file->set_pid(entry.pid);
-      file->set_program(entry.program);
-      file->set_watches(entry.watches);
-      absl::StatusOr<std::map<uint32_t, sim::VmStatus>> vms =
-          device_->ListVms(id);
-      if (!vms.ok()) continue;
-      for (const auto& [vm_id, vm] : *vms) {
-        sim::Vm* out = file->add_vms();
-        out->set_vm_id(vm_id);
-        out->set_flags(vm.flags);
-        out->set_state(StateOf(vm.state));
-        out->set_error(vm.error);
-        out->set_rebind_pending(vm.rebind_pending);
-      }
+      AddOpenFile(*device_, id, entry.pid, entry.program, entry.watches,
+                  &status);
     }
     *status.mutable_daemon() = counters_;
     status.mutable_daemon()->set_connections(static_cast<uint32_t>(live_));
@@ -180,7 +115,6 @@ sim::DeviceStatus Server::Status() const {
     pipe->set_removals(info.stats.removals);
     pipe->set_write_failed(info.stats.write_failed);
   }
-  FillCounters(device_->counters(), status.mutable_counters());
   for (sim::RuleStatus& rule : rules_.Status()) {
     *status.add_rules() = std::move(rule);
   }

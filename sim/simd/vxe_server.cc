@@ -1,0 +1,261 @@
+#include "sim/simd/vxe_server.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errno_status.h"
+#include "core/base/read_file.h"
+#include "sim/simd/device_status.h"
+#include "sim/simd/vxe_ioctl.h"
+
+namespace xehil::simd {
+namespace {
+
+// What the socket daemon's clients call themselves: the basename of argv[0]
+// (program_invocation_short_name); the kernel's comm if the process is gone.
+std::string ProgramOf(uint32_t pid, const char* comm) {
+  absl::StatusOr<std::string> cmdline = ReadFileToString(
+      absl::StrCat("/proc/", pid, "/cmdline"), "cmdline", 4096);
+  if (cmdline.ok() && !cmdline->empty()) {
+    std::string argv0 = cmdline->substr(0, cmdline->find('\0'));
+    size_t slash = argv0.rfind('/');
+    if (slash != std::string::npos) argv0 = argv0.substr(slash + 1);
+    if (!argv0.empty()) return argv0;
+  }
+  return std::string(comm, strnlen(comm, VXE_CTL_COMM_LEN));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<VxeServer>> VxeServer::Open(
+    const std::string& path, VxeServerOptions options) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    if (err == EBUSY) {
+      return absl::UnavailableError(
+          absl::StrCat(path, ": another device model serves it (EBUSY)"));
+    }
+    if (err == ENOENT || err == ENXIO || err == ENODEV) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": ", DescribeErrno(-err),
+                       "; is the vxe kernel module loaded?"));
+    }
+    return ErrnoToStatus(-err, absl::StrCat("open ", path));
+  }
+  return Create(std::move(fd), std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<VxeServer>> VxeServer::Create(
+    UniqueFd control, VxeServerOptions options) {
+  std::shared_ptr<sim::Device> device;
+  if (options.profile.has_value()) {
+    device = sim::Device::Create(*options.profile);
+  } else {
+    absl::StatusOr<std::shared_ptr<sim::Device>> named =
+        sim::Device::Create(options.device_profile);
+    if (!named.ok()) return named.status();
+    device = *std::move(named);
+  }
+  std::unique_ptr<VxeServer> server(
+      new VxeServer(std::move(control), std::move(options), device));
+  server->rules_.AddRules(server->options_.script);
+  VxeServer* self = server.get();
+  device->SetRecordSink(
+      [self](sim::FileId file, absl::Span<const uint8_t> record) {
+        self->Post(file, record);
+      });
+  return server;
+}
+
+VxeServer::VxeServer(UniqueFd control, VxeServerOptions options,
+                     std::shared_ptr<sim::Device> device)
+    : options_(std::move(options)),
+      device_(std::move(device)),
+      control_(std::move(control)),
+      rules_(device_, [this](const std::string& line) { Log(line); }) {}
+
+VxeServer::~VxeServer() {
+  ReleaseAll();
+  device_->SetRecordSink(nullptr);
+}
+
+void VxeServer::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+absl::Status VxeServer::Serve(int stop_fd) {
+  absl::Status ended;
+  while (ended.ok()) {
+    pollfd fds[2] = {{control_.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      ended = ErrnoToStatus(-errno, "poll on the control device");
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents == 0) continue;
+    vxe_ctl_event event;
+    ssize_t n = ::read(control_.get(), &event, sizeof(event));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) {
+      ended = ErrnoToStatus(-errno, "read from the control device");
+    } else if (n == 0) {
+      ended = absl::UnavailableError("the control channel was closed");
+    } else if (static_cast<size_t>(n) != sizeof(event) ||
+               event.arg_size > VXE_CTL_MAX_ARG) {
+      ended = absl::DataLossError(
+          absl::StrCat("control device event of ", n, " bytes (arg_size ",
+                       event.arg_size, "); expected ", sizeof(event)));
+    } else {
+      ended = Handle(event);
+    }
+  }
+  ReleaseAll();
+  return ended;
+}
+
+absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
+  const absl::Span<const uint8_t> arg(event.arg, event.arg_size);
+  if (event.type == VXE_CTL_EVENT_OPEN) {
+    OpenFile entry;
+    entry.kernel_id = event.file_id;
+    // The kernel serves WATCH_QUEUE itself: no pipe of ours is involved,
+    // so the caller's pid stands for the peer too.
+    entry.file = std::make_unique<DrmFile>(
+        device_->Open(), event.pid, event.pid, ProgramOf(event.pid, event.comm),
+        pipes_, rules_, nullptr);
+    const FileRef ref = entry.file->ref();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      kernel_[ref.id] = event.file_id;
+      files_[event.file_id] = std::move(entry);
+    }
+    // Rules log the device's file id; say which kernel file that is.
+    Log(absl::StrCat("file ", ref.id, " (kernel file ", event.file_id,
+                     ") opened by pid ", ref.pid, " (", ref.program, ")"));
+    rules_.OnEvent(RuleEvent::kFileOpened, ref, 0);
+    return Reply(event, 0, {});
+  }
+  if (event.type == VXE_CTL_EVENT_RELEASE) {
+    OpenFile released;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = files_.find(event.file_id);
+      if (it == files_.end()) return absl::OkStatus();  // its open failed
+      released = std::move(it->second);
+      files_.erase(it);
+      kernel_.erase(released.file->id());
+    }
+    const sim::FileId id = released.file->id();
+    released.file.reset();  // outside mu_: the device posts nothing now
+    rules_.ForgetFile(id);
+    Log(absl::StrCat("file ", id, " (kernel file ", event.file_id,
+                     ") released"));
+    return absl::OkStatus();
+  }
+  // Only Serve() changes files_, so this thread reads it without mu_.
+  auto it = files_.find(event.file_id);
+  if (event.type == VXE_CTL_EVENT_WATCHED) {
+    if (it != files_.end()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++it->second.watches;
+      }
+      rules_.OnEvent(RuleEvent::kWatchSubscribed, it->second.file->ref(), 0);
+    }
+    return Reply(event, 0, arg);
+  }
+  if (event.type == VXE_CTL_EVENT_IOCTL) {
+    if (it == files_.end()) return Reply(event, -ENODEV, arg);
+    IoctlReply reply = ServeVxeIoctl(
+        *it->second.file, static_cast<pid_t>(event.pid), event.request,
+        std::vector<uint8_t>(arg.begin(), arg.end()));
+    reply.arg.resize(event.arg_size);
+    return Reply(event, reply.result, reply.arg);
+  }
+  return absl::DataLossError(
+      absl::StrCat("control device event of unknown type ", event.type));
+}
+
+absl::Status VxeServer::Reply(const vxe_ctl_event& event, int result,
+                              absl::Span<const uint8_t> arg) {
+  vxe_ctl_reply reply{};
+  reply.type = VXE_CTL_CMD_REPLY;
+  reply.result = result;
+  reply.seq = event.seq;
+  reply.arg_size = event.arg_size;
+  if (!arg.empty()) std::memcpy(reply.arg, arg.data(), arg.size());
+  if (::write(control_.get(), &reply, sizeof(reply)) ==
+      static_cast<ssize_t>(sizeof(reply))) {
+    return absl::OkStatus();
+  }
+  if (errno == ENOENT) {  // the caller was killed while we served it
+    Log(absl::StrCat("file ", event.file_id, ": caller ", event.pid,
+                     " gone before the reply"));
+    return absl::OkStatus();
+  }
+  return ErrnoToStatus(-errno, "reply to the control device");
+}
+
+void VxeServer::Post(sim::FileId file, absl::Span<const uint8_t> record) {
+  vxe_ctl_post post{};
+  post.type = VXE_CTL_CMD_POST;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = kernel_.find(file);
+    if (it == kernel_.end()) return;  // released meanwhile
+    post.file_id = it->second;
+  }
+  if (record.size() >= sizeof(post.record)) return;
+  post.size = static_cast<uint32_t>(record.size());
+  std::memcpy(post.record, record.data(), record.size());
+  if (::write(control_.get(), &post, sizeof(post)) < 0 && errno != ENOENT) {
+    Log(absl::StrCat("posting a record for file ", post.file_id, ": ",
+                     DescribeErrno(-errno)));
+  }
+}
+
+void VxeServer::ReleaseAll() {
+  std::map<uint64_t, OpenFile> files;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    files.swap(files_);
+    kernel_.clear();
+  }
+  for (auto& [kernel_id, entry] : files) rules_.ForgetFile(entry.file->id());
+  files.clear();  // outside mu_: releasing takes the device lock
+}
+
+sim::DeviceStatus VxeServer::Status() const {
+  sim::DeviceStatus status;
+  FillDeviceStatus(*device_, &status);
+  struct Row {
+    FileRef ref;
+    uint32_t watches;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [kernel_id, entry] : files_) {
+      rows.push_back({entry.file->ref(), entry.watches});
+    }
+  }
+  for (const Row& row : rows) {
+    AddOpenFile(*device_, row.ref.id, row.ref.pid, row.ref.program, row.watches,
+                &status);
+  }
+  for (sim::RuleStatus& rule : rules_.Status()) {
+    *status.add_rules() = std::move(rule);
+  }
+  return status;
+}
+
+}  // namespace xehil::simd

@@ -1,0 +1,106 @@
+// simd::VxeServer: xehil-simd serving a sim::Device to the vxe kernel driver
+// through its control device (/dev/vxe_ctl, ABI in vxe/driver/vxe_ctl.h)
+// instead of a socket. The kernel owns the render node, the notification
+// pipes and the watches; this side owns the device model:
+//  - OPEN: a sim DRM file (DrmFile) per kernel file id, named after the
+//    opener's argv[0] for the script rules; file_opened rules fire;
+//  - IOCTL: decoded exactly as for socket clients (ioctl_decode, counting,
+//    script rules), user pointers resolved in the caller (vxe_ioctl.h);
+//  - WATCHED: watch_subscribed rules fire before the caller's ioctl returns;
+//  - RELEASE: the sim file goes (VMs, BOs, exec queues);
+//  - every VM_ERR record the device posts for a file is written back as a
+//    POST for its kernel file id (sim::Device::SetRecordSink), so the
+//    kernel's post_watch_notification applies ring, filter and loss rules.
+//
+//   XEHIL_ASSIGN_OR_RETURN(auto server, VxeServer::Open("/dev/vxe_ctl", {}));
+//   absl::Status ended = server->Serve(stop_fd);  // until stop_fd is readable
+//
+// Serve() runs on one thread; Status() may be called from any thread.
+#ifndef XEHIL_SIM_SIMD_VXE_SERVER_H_
+#define XEHIL_SIM_SIMD_VXE_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/base/unique_fd.h"
+#include "proto/simd.pb.h"
+#include "sim/device.h"
+#include "sim/simd/drm_file.h"
+#include "sim/simd/pipe_registry.h"
+#include "sim/simd/rules.h"
+#include "vxe/driver/vxe_ctl.h"
+
+namespace xehil::simd {
+
+struct VxeServerOptions {
+  // A built-in profile by name, unless `profile` is given (tests).
+  std::string device_profile = "dg2-16g";
+  std::optional<sim::DeviceProfile> profile;
+  sim::SimdScript script;  // validated by the caller (LoadScriptFile)
+  // One line per file open/release, rule firing and channel error.
+  std::function<void(const std::string&)> log;
+};
+
+class VxeServer {
+ public:
+  // Opens the control device: FailedPrecondition naming the module when it
+  // is missing, Unavailable (EBUSY) when another daemon holds it.
+  static absl::StatusOr<std::unique_ptr<VxeServer>> Open(
+      const std::string& path, VxeServerOptions options);
+  // Serves `control`, any descriptor with the control device's framing (one
+  // message per read and write; tests use a SOCK_SEQPACKET socket pair).
+  static absl::StatusOr<std::unique_ptr<VxeServer>> Create(
+      UniqueFd control, VxeServerOptions options);
+  ~VxeServer();
+  VxeServer(const VxeServer&) = delete;
+  VxeServer& operator=(const VxeServer&) = delete;
+
+  // Serves events until `stop_fd` is readable (OK) or the channel ends
+  // (Unavailable) or fails (the errno's status). Files still open are
+  // released on return.
+  absl::Status Serve(int stop_fd);
+
+  // The device, its open files and the rules, as the socket daemon reports.
+  sim::DeviceStatus Status() const;
+  const std::shared_ptr<sim::Device>& device() const { return device_; }
+
+ private:
+  struct OpenFile {
+    uint64_t kernel_id = 0;
+    std::unique_ptr<DrmFile> file;
+    uint32_t watches = 0;
+  };
+
+  VxeServer(UniqueFd control, VxeServerOptions options,
+            std::shared_ptr<sim::Device> device);
+  // Handles one event; an error ends Serve().
+  absl::Status Handle(const vxe_ctl_event& event);
+  absl::Status Reply(const vxe_ctl_event& event, int result,
+                     absl::Span<const uint8_t> arg);
+  // The device's record sink (device lock held: touches only mu_ state).
+  void Post(sim::FileId file, absl::Span<const uint8_t> record);
+  void ReleaseAll();
+  void Log(const std::string& line) const;
+
+  VxeServerOptions options_;
+  const std::shared_ptr<sim::Device> device_;
+  UniqueFd control_;
+  PipeRegistry pipes_;  // DrmFile's; unused (the kernel owns the pipes)
+  RuleEngine rules_;
+
+  mutable std::mutex mu_;  // below; a leaf lock (taken under the device's)
+  std::map<uint64_t, OpenFile> files_;      // by kernel file id
+  std::map<sim::FileId, uint64_t> kernel_;  // sim file id -> kernel file id
+};
+
+}  // namespace xehil::simd
+
+#endif  // XEHIL_SIM_SIMD_VXE_SERVER_H_
