@@ -1,5 +1,6 @@
 #include "vxe/runner/vm_runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -59,8 +60,12 @@ class RunDir {
   }
   ~RunDir() {
     if (path_.empty()) return;
-    for (const char* name : {kSpecFile, kStatusFile}) {
-      ::unlink(absl::StrCat(share(), "/", name).c_str());
+    if (DIR* d = ::opendir(share().c_str()); d != nullptr) {
+      while (dirent* entry = ::readdir(d)) {
+        if (entry->d_name[0] == '.') continue;
+        ::unlink(absl::StrCat(share(), "/", entry->d_name).c_str());
+      }
+      ::closedir(d);
     }
     ::rmdir(share().c_str());
     for (int i = 0; i < 4; ++i) ::unlink(Port(i).c_str());
@@ -72,6 +77,23 @@ class RunDir {
  private:
   std::string path_;
 };
+
+// Copies a module into the run directory: the guest's own /tmp hides the
+// host's, where modules are often built. Returns its path in the guest.
+absl::StatusOr<std::string> StageModule(const std::string& path, int index,
+                                        const std::string& share) {
+  std::string bytes;
+  if (std::string e = ReadWholeFile(path, &bytes); !e.empty()) {
+    return absl::NotFoundError("guest module: " + e);
+  }
+  const std::string name =
+      absl::StrCat("module", index, "-", path.substr(path.rfind('/') + 1));
+  if (std::string e = WriteWholeFile(absl::StrCat(share, "/", name), bytes);
+      !e.empty()) {
+    return absl::InternalError(e);
+  }
+  return absl::StrCat(kGuestRunDir, "/", name);
+}
 
 std::string Slurp(const std::string& path, bool* found) {
   std::string text;
@@ -185,7 +207,6 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
     }
     spec.cwd = cwd;
   }
-  spec.modules = options.guest_modules;
   spec.daemon = options.guest_daemon;
   spec.daemon_ready_timeout_ms = options.daemon_ready_timeout_ms;
   spec.daemon_stop_timeout_ms = options.daemon_stop_timeout_ms;
@@ -193,6 +214,12 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
   RunDir dir;
   if (absl::Status s = dir.Create(); !s.ok()) return s;
   config.run_share = dir.share();
+  for (size_t i = 0; i < options.guest_modules.size(); ++i) {
+    absl::StatusOr<std::string> staged =
+        StageModule(options.guest_modules[i], static_cast<int>(i), dir.share());
+    if (!staged.ok()) return staged.status();
+    spec.modules.push_back(*staged);
+  }
   for (int i = 0; i < 4; ++i) config.ports[i] = dir.Port(i);
   const std::string spec_path = absl::StrCat(dir.share(), "/", kSpecFile);
   if (std::string e = WriteWholeFile(spec_path, EncodeGuestSpec(spec));

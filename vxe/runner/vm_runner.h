@@ -18,7 +18,9 @@
 // Guest hooks, for a kernel driver and its userspace half (e.g. the vxe
 // module and xehil-simd in daemon mode):
 // - `guest_modules`: host paths loaded with finit_module(2), in order, before
-//   anything runs; a failure ends the run with the errno.
+//   anything runs (copied into the run directory first, so they may live in
+//   the host's /tmp); a failure ends the run with the errno. A missing file
+//   is NOT_FOUND before the boot.
 // - `guest_daemon`: argv of a daemon started after the modules, before the
 //   program, in the same directory and environment. It is ready when it
 //   prints the line "ready" on stdout (within `daemon_ready_timeout_ms`);
