@@ -1,9 +1,9 @@
 // vxe-init: PID 1 of a vm-run guest (see vm_runner.h for the whole picture).
 // Mounts what programs expect, reads the run's spec from the run directory
 // share, loads modules, starts the daemon and waits for its "ready" line,
-// runs the program with its output on serial ports 1 and 2 (raw, so bytes
-// arrive unchanged), stops the daemon, writes the status file and ends the
-// VM through isa-debug-exit. Diagnostics go to the kernel console (port 0).
+// runs the program with its output copied to files in the run directory
+// (the host streams them), stops the daemon, writes the status file and ends
+// the VM through isa-debug-exit. Diagnostics go to the kernel console.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -31,7 +30,7 @@ void Say(const std::string& message) {
   WriteAll(STDERR_FILENO, line.data(), line.size());
 }
 
-// A child with its output pipe(s), copied to serial ports as it comes.
+// A child whose output pipes are copied to the run directory as it comes.
 struct Child {
   pid_t pid = -1;
   bool exited = false;
@@ -40,7 +39,7 @@ struct Child {
 
 struct Stream {
   int from = -1;  // pipe read end; -1 once at EOF
-  int to = -1;    // serial port
+  int to = -1;    // output file in the run directory
   // The daemon's stdout is scanned for the ready line until it is seen.
   bool scan_ready = false;
   std::string line;
@@ -65,7 +64,7 @@ class Init {
 
   GuestSpec spec_;
   GuestStatus status_;
-  int ports_[3] = {-1, -1, -1};  // stdout, stderr, daemon
+  int ports_[3] = {-1, -1, -1};  // stdout, stderr, daemon output files
   int signal_fd_ = -1;
   std::vector<Stream> streams_;
   Child program_, daemon_;
@@ -81,9 +80,10 @@ std::string Init::Setup() {
   if (error.empty() && !DecodeGuestSpec(text, &spec_, &error)) {
     error = "bad spec: " + error;
   }
-  const char* paths[] = {kProgramStdoutPort, kProgramStderrPort, kDaemonPort};
+  const char* names[] = {kStdoutFile, kStderrFile, kDaemonFile};
   for (int i = 0; i < 3 && error.empty(); ++i) {
-    error = OpenRawPort(paths[i], &ports_[i]);
+    error =
+        OpenForWriting(std::string(kGuestRunDir) + "/" + names[i], &ports_[i]);
   }
   if (!error.empty()) return error;
   // posix_spawnp searches the caller's PATH: use the program's.
@@ -262,9 +262,6 @@ void Init::StopDaemon() {
 
 void Init::Finish(int exit_value) {
   if (!status_.error.empty()) Say(status_.error);
-  for (int port : ports_) {
-    if (port >= 0) ::tcdrain(port);
-  }
   const std::string error =
       WriteWholeFile(std::string(kGuestRunDir) + "/" + kStatusFile,
                      EncodeGuestStatus(status_));

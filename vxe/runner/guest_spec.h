@@ -28,6 +28,12 @@ inline constexpr char kGuestRunDir[] = "/run/xehil";
 inline constexpr char kRunShareTag[] = "xehil_run";
 inline constexpr char kSpecFile[] = "spec";
 inline constexpr char kStatusFile[] = "status";
+// The program's stdout and stderr and the daemon's output, written by the
+// guest init as they come and read by the host as they grow (a 9p write is
+// synchronous): megabytes a second, where a 16550 serial port does 60 KB/s.
+inline constexpr char kStdoutFile[] = "stdout";
+inline constexpr char kStderrFile[] = "stderr";
+inline constexpr char kDaemonFile[] = "daemon";
 // The line a guest daemon prints on stdout once it serves requests.
 inline constexpr char kDaemonReadyLine[] = "ready";
 

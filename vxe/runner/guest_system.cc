@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,19 +89,9 @@ std::string MountGuestFilesystems() {
   return LoopbackUp();
 }
 
-std::string OpenRawPort(const char* path, int* fd) {
-  *fd = ::open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-  if (*fd < 0) return Errno(std::string("open ") + path, errno);
-  termios tio{};
-  if (::tcgetattr(*fd, &tio) != 0) {
-    return Errno(std::string("tcgetattr ") + path, errno);
-  }
-  ::cfmakeraw(&tio);
-  ::cfsetospeed(&tio, B115200);
-  if (::tcsetattr(*fd, TCSANOW, &tio) != 0) {
-    return Errno(std::string("tcsetattr ") + path, errno);
-  }
-  return "";
+std::string OpenForWriting(const std::string& path, int* fd) {
+  *fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  return *fd < 0 ? Errno("open " + path, errno) : "";
 }
 
 std::string LoadModule(const std::string& path) {

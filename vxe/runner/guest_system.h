@@ -1,11 +1,10 @@
 // The guest init's dealings with the kernel: the mounts a program expects,
-// raw serial ports for its output, modules, and ending the VM through
+// modules, and ending the VM through
 // QEMU's isa-debug-exit port. Each returns "" on success or a message that
 // names the call and its errno. libc only (the init is a static binary).
 //
 //   std::string error = MountGuestFilesystems();
-//   int out = -1;
-//   if (error.empty()) error = OpenRawPort("/dev/ttyS1", &out);
+//   if (error.empty()) error = LoadModule("/run/xehil/module0-vxe.ko");
 //   ...
 //   ExitVm(error.empty() ? kExitDone : kExitFailed);
 #ifndef XEHIL_VXE_RUNNER_GUEST_SYSTEM_H_
@@ -14,12 +13,6 @@
 #include <string>
 
 namespace xehil::vxe {
-
-// Serial ports (QEMU -serial order): 0 is the kernel console, then the
-// program's stdout and stderr, then the daemon's output.
-inline constexpr char kProgramStdoutPort[] = "/dev/ttyS1";
-inline constexpr char kProgramStderrPort[] = "/dev/ttyS2";
-inline constexpr char kDaemonPort[] = "/dev/ttyS3";
 
 // Values written to isa-debug-exit; QEMU exits with value * 2 + 1.
 inline constexpr int kExitDone = 0;    // status file written: QEMU status 1
@@ -31,8 +24,8 @@ inline constexpr unsigned kDebugExitPort = 0xf4;
 // kGuestRunDir, and the loopback interface up.
 std::string MountGuestFilesystems();
 
-// Opens a serial port for writing in raw mode (no \n -> \r\n).
-std::string OpenRawPort(const char* path, int* fd);
+// Opens an existing file for writing (truncating it).
+std::string OpenForWriting(const std::string& path, int* fd);
 
 // finit_module(2) of a module file on the (host) filesystem.
 std::string LoadModule(const std::string& path);

@@ -68,13 +68,10 @@ std::vector<std::string> QemuArgv(const QemuConfig& config) {
   if (config.accel == "kvm") {
     argv.insert(argv.end(), {"-cpu", "host"});
   }
-  for (int i = 0; i < 4; ++i) {
-    argv.push_back("-chardev");
-    argv.push_back(absl::StrCat("file,id=port", i,
-                                ",path=", OptionValue(config.ports[i])));
-    argv.push_back("-serial");
-    argv.push_back(absl::StrCat("chardev:port", i));
-  }
+  argv.insert(argv.end(), {"-chardev",
+                           absl::StrCat("file,id=console,path=",
+                                        OptionValue(config.console)),
+                           "-serial", "chardev:console"});
   return argv;
 }
 

@@ -1,9 +1,9 @@
 // The QEMU command line of a vm-run guest: the vxe kernel booted directly
 // (PVH) from its vmlinux, the host's root filesystem as the guest's root over
 // virtio-9p (read-only), a second 9p share for the run directory
-// (read-write, mounted at kGuestRunDir), four serial ports written to files
-// or FIFOs (kernel console, program stdout, program stderr, daemon output),
-// isa-debug-exit for the exit status, nothing else (-nodefaults).
+// (read-write, mounted at kGuestRunDir; the program's output comes back
+// through it), one serial port for the kernel console written to a file or
+// FIFO, isa-debug-exit for the exit status, nothing else (-nodefaults).
 //
 //   QemuConfig config;
 //   config.kernel = dir + "/vmlinux";
@@ -26,8 +26,7 @@ struct QemuConfig {
   std::string accel = "tcg";  // tcg or kvm
   int cpus = 2;
   int memory_mb = 1024;
-  // Serial port outputs, in port order: console, stdout, stderr, daemon.
-  std::string ports[4];
+  std::string console;            // where the serial console's bytes go
   std::string extra_kernel_args;  // appended to the kernel command line
 };
 

@@ -17,7 +17,7 @@ QemuConfig Config() {
   config.kernel = "/cache/vmlinux";
   config.init = "/bin/vxe-init";
   config.run_share = "/tmp/run,1/share";
-  for (int i = 0; i < 4; ++i) config.ports[i] = "/tmp/p" + std::to_string(i);
+  config.console = "/tmp/run,1/console";
   return config;
 }
 
@@ -53,15 +53,13 @@ TEST(QemuCommand, EscapesCommasInPaths) {
       Contains("local,id=run,path=/tmp/run,,1/share,security_model=none"));
 }
 
-TEST(QemuCommand, FourSerialPortsInOrder) {
+TEST(QemuCommand, OneSerialPortForTheConsole) {
   const std::vector<std::string> argv = QemuArgv(Config());
-  EXPECT_EQ(Values(argv, "-chardev"),
-            (std::vector<std::string>{
-                "file,id=port0,path=/tmp/p0", "file,id=port1,path=/tmp/p1",
-                "file,id=port2,path=/tmp/p2", "file,id=port3,path=/tmp/p3"}));
+  EXPECT_EQ(
+      Values(argv, "-chardev"),
+      std::vector<std::string>{"file,id=console,path=/tmp/run,,1/console"});
   EXPECT_EQ(Values(argv, "-serial"),
-            (std::vector<std::string>{"chardev:port0", "chardev:port1",
-                                      "chardev:port2", "chardev:port3"}));
+            std::vector<std::string>{"chardev:console"});
 }
 
 TEST(QemuCommand, TcgByDefaultHostCpuOnlyWithKvm) {

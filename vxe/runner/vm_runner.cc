@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,8 +37,9 @@ constexpr int kBackstopSeconds = 10;
 
 double NowMs() { return static_cast<double>(MonotonicNowNs()) / 1e6; }
 
-// A temporary directory: `share/` (the guest's kGuestRunDir) and the FIFOs
-// QEMU writes the serial ports to. Removed on destruction.
+// A temporary directory: `share/` (the guest's kGuestRunDir, with the
+// output files the guest init writes) and the FIFO QEMU writes the serial
+// console to. Removed on destruction.
 class RunDir {
  public:
   absl::Status Create() {
@@ -51,9 +53,12 @@ class RunDir {
     if (::mkdir(share().c_str(), 0755) != 0) {
       return ErrnoToStatus(errno, "mkdir " + share());
     }
-    for (int i = 0; i < 4; ++i) {
-      if (::mkfifo(Port(i).c_str(), 0600) != 0) {
-        return ErrnoToStatus(errno, "mkfifo " + Port(i));
+    if (::mkfifo(console().c_str(), 0600) != 0) {
+      return ErrnoToStatus(errno, "mkfifo " + console());
+    }
+    for (const char* name : {kStdoutFile, kStderrFile, kDaemonFile}) {
+      if (std::string e = WriteWholeFile(Shared(name), ""); !e.empty()) {
+        return absl::InternalError(e);
       }
     }
     return absl::OkStatus();
@@ -63,16 +68,19 @@ class RunDir {
     if (DIR* d = ::opendir(share().c_str()); d != nullptr) {
       while (dirent* entry = ::readdir(d)) {
         if (entry->d_name[0] == '.') continue;
-        ::unlink(absl::StrCat(share(), "/", entry->d_name).c_str());
+        ::unlink(Shared(entry->d_name).c_str());
       }
       ::closedir(d);
     }
     ::rmdir(share().c_str());
-    for (int i = 0; i < 4; ++i) ::unlink(Port(i).c_str());
+    ::unlink(console().c_str());
     ::rmdir(path_.c_str());
   }
   std::string share() const { return path_ + "/share"; }
-  std::string Port(int i) const { return absl::StrCat(path_, "/port", i); }
+  std::string Shared(const std::string& name) const {
+    return absl::StrCat(share(), "/", name);
+  }
+  std::string console() const { return path_ + "/console"; }
 
  private:
   std::string path_;
@@ -119,7 +127,8 @@ void Deliver(Sink& sink, const char* data, size_t size) {
   }
 }
 
-// Reads what is available; false once at EOF (or error).
+// Reads what is available; false at EOF (for a FIFO or pipe: for good) or
+// on an error.
 bool Drain(Sink& sink) {
   char buffer[16384];
   for (;;) {
@@ -220,7 +229,7 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
     if (!staged.ok()) return staged.status();
     spec.modules.push_back(*staged);
   }
-  for (int i = 0; i < 4; ++i) config.ports[i] = dir.Port(i);
+  config.console = dir.console();
   const std::string spec_path = absl::StrCat(dir.share(), "/", kSpecFile);
   if (std::string e = WriteWholeFile(spec_path, EncodeGuestSpec(spec));
       !e.empty()) {
@@ -229,6 +238,8 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
 
   VmRunResult result;
   std::string console, qemu_log;
+  // 0: console FIFO, 1-3: output files (stdout, stderr, daemon), 4: QEMU's
+  // own output.
   Sink sinks[5];
   sinks[0].to = options.console_fd;
   sinks[0].keep = &console;
@@ -238,13 +249,22 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
   sinks[3].to = options.daemon_output_fd;
   if (options.daemon_output_fd < 0) sinks[3].keep = &result.daemon_output;
   sinks[4].keep = &qemu_log;
+  // Opened before QEMU starts, so its open of the FIFO does not block.
+  const std::string inputs[4] = {dir.console(), dir.Shared(kStdoutFile),
+                                 dir.Shared(kStderrFile),
+                                 dir.Shared(kDaemonFile)};
   for (int i = 0; i < 4; ++i) {
-    // Opened before QEMU starts so its open for writing does not block.
     sinks[i].from.reset(
-        ::open(dir.Port(i).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+        ::open(inputs[i].c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!sinks[i].from.valid()) {
-      return ErrnoToStatus(errno, "open " + dir.Port(i));
+      return ErrnoToStatus(errno, "open " + inputs[i]);
     }
+  }
+  // The output files grow as the guest writes them: inotify says when.
+  UniqueFd changes(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (!changes.valid() ||
+      ::inotify_add_watch(changes.get(), dir.share().c_str(), IN_MODIFY) < 0) {
+    return ErrnoToStatus(errno, "inotify on " + dir.share());
   }
   int log_pipe[2];
   if (::pipe2(log_pipe, O_CLOEXEC) != 0) return ErrnoToStatus(errno, "pipe");
@@ -273,19 +293,23 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
   log_write.reset();
   if (rc != 0) return ErrnoToStatus(rc, "spawn timeout(1) for QEMU");
 
-  // Until QEMU's own output closes (it has exited), copy every port.
+  // Until QEMU's own output closes (it has exited), copy all output.
   const double deadline = started + options.timeout_s * 1000;
   bool timed_out = false, log_open = true;
+  char events[4096];
   while (log_open) {
-    pollfd fds[5];
-    for (int i = 0; i < 5; ++i) fds[i] = {sinks[i].from.get(), POLLIN, 0};
+    pollfd fds[3] = {{sinks[0].from.get(), POLLIN, 0},
+                     {sinks[4].from.get(), POLLIN, 0},
+                     {changes.get(), POLLIN, 0}};
     const double left = deadline - NowMs();
     if (left <= 0 && !timed_out) {
       timed_out = true;
       ::kill(pid, SIGTERM);  // timeout(1) passes it on; KILL 2 s later
     }
-    const int n = ::poll(fds, 5, timed_out ? -1 : static_cast<int>(left) + 1);
+    const int n = ::poll(fds, 3, timed_out ? -1 : static_cast<int>(left) + 1);
     if (n < 0 && errno != EINTR) return ErrnoToStatus(errno, "poll");
+    while (::read(changes.get(), events, sizeof(events)) > 0) {
+    }
     for (int i = 0; i < 4; ++i) Drain(sinks[i]);
     log_open = Drain(sinks[4]);
   }

@@ -11,9 +11,10 @@
 // with its own tmpfs on /tmp, /run and /dev/shm and devtmpfs on /dev; the
 // program runs as root in the same working directory with the given
 // environment, stdin from /dev/null. Its stdout and stderr arrive on
-// `stdout_fd` / `stderr_fd` byte for byte as it writes them (serial ports in
-// raw mode); the kernel console is kept apart (`console_fd`, and its tail in
-// the result and in error messages).
+// `stdout_fd` / `stderr_fd` byte for byte as it writes them (through files in
+// the run directory share, which the host reads as they grow); the kernel
+// console is kept apart on the serial port (`console_fd`, and its tail in the
+// result and in error messages).
 //
 // Guest hooks, for a kernel driver and its userspace half (e.g. the vxe
 // module and xehil-simd in daemon mode):
