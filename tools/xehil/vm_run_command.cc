@@ -20,6 +20,21 @@ constexpr char kBuildScriptRunfile[] = "vxe/kernel/build-kernel.sh";
 constexpr int kExitSetup = 1;
 constexpr int kExitTimeout = 124;
 
+// This process's environment for the guest: temporary directories moved to
+// the guest's own writable /tmp (the host's paths are read-only there, and
+// its /tmp hidden), plus XEHIL_VM=1.
+std::vector<std::string> GuestEnvironment() {
+  std::vector<std::string> env;
+  for (std::string& var : CurrentEnvironment()) {
+    if (var.rfind("TMPDIR=", 0) == 0 || var.rfind("TEST_TMPDIR=", 0) == 0) {
+      var = var.substr(0, var.find('=') + 1) + "/tmp";
+    }
+    env.push_back(std::move(var));
+  }
+  env.push_back("XEHIL_VM=1");
+  return env;
+}
+
 }  // namespace
 
 int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
@@ -32,8 +47,7 @@ int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
   }
   vxe::VmRunOptions run;
   run.argv = options.command;
-  run.env = CurrentEnvironment();
-  run.env.push_back("XEHIL_VM=1");
+  run.env = GuestEnvironment();
   run.kernel_dir = *kernel;
   run.init = FindRunfile(kInitRunfile, &looked);
   if (!options.qemu.empty()) run.qemu = options.qemu;

@@ -6,8 +6,10 @@
 //
 // The kernel comes from vxe/kernel/build-kernel.sh's per-machine cache
 // (--kernel or $XEHIL_VXE_KERNEL override it); the guest init, vxe-init,
-// from this binary's runfiles. --guest_module and --guest_daemon plug a
-// driver and its userspace half in (vxe/runner/vm_runner.h).
+// from this binary's runfiles. The program gets this process's environment
+// with TMPDIR and TEST_TMPDIR (when set) pointing at the guest's writable
+// /tmp, and XEHIL_VM=1. --guest_module and --guest_daemon plug a driver and
+// its userspace half in (vxe/runner/vm_runner.h).
 #ifndef XEHIL_TOOLS_XEHIL_VM_RUN_COMMAND_H_
 #define XEHIL_TOOLS_XEHIL_VM_RUN_COMMAND_H_
 

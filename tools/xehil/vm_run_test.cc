@@ -97,6 +97,16 @@ TEST(VmRun, StreamsStdoutExactlyAndStderrApart) {
   EXPECT_EQ(r.err, "oops\n");
 }
 
+TEST(VmRun, TemporaryDirectoriesPointAtTheGuestsWritableTmp) {
+  SKIP_WITHOUT_VM();
+  ASSERT_NE(std::getenv("TEST_TMPDIR"), nullptr);
+  Outcome r = VmRun(
+      "-- sh -c 'echo $TMPDIR $TEST_TMPDIR $XEHIL_VM; touch $TEST_TMPDIR/x "
+      "&& touch / 2>/dev/null || echo root is read-only'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "/tmp /tmp 1\nroot is read-only\n");
+}
+
 TEST(VmRun, StaticBinaryRunsOnTheVxeKernelInTheSameDirectory) {
   SKIP_WITHOUT_VM();
   char cwd[4096];
