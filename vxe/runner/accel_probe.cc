@@ -18,9 +18,11 @@ namespace {
 
 constexpr double kProbeTimeoutS = 30;
 
+}  // namespace
+
 // What the probe's answer depends on: this kernel, this QEMU, this CPU and
 // host kernel.
-std::string ProbeKey(const VmRunOptions& base) {
+std::string AccelProbeKey(const VmRunOptions& base) {
   std::string cpuinfo;
   ReadWholeFile("/proc/cpuinfo", &cpuinfo);
   const size_t model = cpuinfo.find("model name");
@@ -33,8 +35,6 @@ std::string ProbeKey(const VmRunOptions& base) {
   if (::uname(&name) == 0) absl::StrAppend(&text, "\n", name.release);
   return absl::StrFormat("%016x", std::hash<std::string>()(text));
 }
-
-}  // namespace
 
 std::string DefaultAccelCacheDir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -57,7 +57,8 @@ std::string ChooseAccel(const VmRunOptions& base, const std::string& cache_dir,
   }
   ::close(kvm);
   const std::string cache =
-      cache_dir.empty() ? "" : absl::StrCat(cache_dir, "/", ProbeKey(base));
+      cache_dir.empty() ? ""
+                        : absl::StrCat(cache_dir, "/", AccelProbeKey(base));
   std::string cached;
   if (!cache.empty() && ReadWholeFile(cache, &cached).empty() &&
       (cached == "kvm" || cached == "tcg")) {
@@ -75,7 +76,11 @@ std::string ChooseAccel(const VmRunOptions& base, const std::string& cache_dir,
   absl::StatusOr<VmRunResult> result = RunInVm(probe);
   const bool works = result.ok() && result->exit_code == 0;
   const std::string choice = works ? "kvm" : "tcg";
-  if (!cache.empty()) {
+  // A probe that could not start (no kernel, init or QEMU) says nothing
+  // about KVM: not cached.
+  const bool booted =
+      result.ok() || result.status().code() != absl::StatusCode::kNotFound;
+  if (!cache.empty() && booted) {
     for (size_t slash = cache_dir.find('/', 1);;
          slash = cache_dir.find('/', slash + 1)) {
       ::mkdir(cache_dir.substr(0, slash).c_str(), 0755);

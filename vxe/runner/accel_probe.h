@@ -21,6 +21,10 @@ namespace xehil::vxe {
 std::string ChooseAccel(const VmRunOptions& base, const std::string& cache_dir,
                         std::string* why);
 
+// The cache file name for `base`'s kernel and QEMU on this CPU and host
+// kernel.
+std::string AccelProbeKey(const VmRunOptions& base);
+
 // ${XDG_CACHE_HOME:-$HOME/.cache}/xehil/vxe-accel, or "" without either.
 std::string DefaultAccelCacheDir();
 
