@@ -62,9 +62,11 @@ done
 
 source_version=$(dpkg-query -W -f='${Version}' "$source_pkg" 2>/dev/null ||
   stat -L -c '%s-%Y' "$source_tar")
+# The tarball's size and time too: XEHIL_LINUX_SOURCE may name another one.
 key=$({
   cat "${BASH_SOURCE[0]}" "$fragment" "$patch_file"
   echo "$source_version"
+  stat -L -c '%s %Y' "$source_tar"
   gcc --version | head -n1
 } | sha256sum | cut -c1-16)
 
@@ -108,9 +110,9 @@ run_logged() {
   fi
 }
 
-log "building kernel $key in $tmp (about 5 min of 2 cores)"
+log "building kernel $key in $tmp (about 5 min on 2 idle cores; far longer on a busy machine)"
 log "extracting $source_tar ($source_pkg $source_version)"
-tar -xJf "$source_tar" -C "$tmp"
+tar -xJf "$source_tar" -C "$tmp" || die "cannot extract $source_tar"
 top=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d)
 [ "$(echo "$top" | wc -l)" = 1 ] || die "unexpected layout in $source_tar"
 mv "$top" "$tmp/tree"
@@ -171,6 +173,7 @@ rm -f "$buildlog"
   echo "compiler: $(gcc --version | head -n1)"
   echo "built: $(date -u +%FT%TZ) in $(($(date +%s) - started)) s"
 } >"$tmp/BUILD-INFO"
+chmod 755 "$tmp" # mktemp made it private
 mv -T "$tmp" "$out"
 trap - EXIT
 log "built in $(($(date +%s) - started)) s: $out"
