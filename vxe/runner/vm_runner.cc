@@ -1,6 +1,5 @@
 #include "vxe/runner/vm_runner.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 #include "core/base/unique_fd.h"
 #include "vxe/runner/guest_system.h"
 #include "vxe/runner/qemu_command.h"
+#include "vxe/runner/run_dir.h"
 
 extern char** environ;
 
@@ -36,72 +36,6 @@ constexpr int kTailLines = 30;
 constexpr int kBackstopSeconds = 10;
 
 double NowMs() { return static_cast<double>(MonotonicNowNs()) / 1e6; }
-
-// A temporary directory: `share/` (the guest's kGuestRunDir, with the
-// output files the guest init writes) and the FIFO QEMU writes the serial
-// console to. Removed on destruction.
-class RunDir {
- public:
-  absl::Status Create() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = absl::StrCat(
-        tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp", "/xehil-vm-XXXXXX");
-    if (::mkdtemp(templ.data()) == nullptr) {
-      return ErrnoToStatus(errno, "mkdtemp " + templ);
-    }
-    path_ = templ;
-    if (::mkdir(share().c_str(), 0755) != 0) {
-      return ErrnoToStatus(errno, "mkdir " + share());
-    }
-    if (::mkfifo(console().c_str(), 0600) != 0) {
-      return ErrnoToStatus(errno, "mkfifo " + console());
-    }
-    for (const char* name : {kStdoutFile, kStderrFile, kDaemonFile}) {
-      if (std::string e = WriteWholeFile(Shared(name), ""); !e.empty()) {
-        return absl::InternalError(e);
-      }
-    }
-    return absl::OkStatus();
-  }
-  ~RunDir() {
-    if (path_.empty()) return;
-    if (DIR* d = ::opendir(share().c_str()); d != nullptr) {
-      while (dirent* entry = ::readdir(d)) {
-        if (entry->d_name[0] == '.') continue;
-        ::unlink(Shared(entry->d_name).c_str());
-      }
-      ::closedir(d);
-    }
-    ::rmdir(share().c_str());
-    ::unlink(console().c_str());
-    ::rmdir(path_.c_str());
-  }
-  std::string share() const { return path_ + "/share"; }
-  std::string Shared(const std::string& name) const {
-    return absl::StrCat(share(), "/", name);
-  }
-  std::string console() const { return path_ + "/console"; }
-
- private:
-  std::string path_;
-};
-
-// Copies a module into the run directory: the guest's own /tmp hides the
-// host's, where modules are often built. Returns its path in the guest.
-absl::StatusOr<std::string> StageModule(const std::string& path, int index,
-                                        const std::string& share) {
-  std::string bytes;
-  if (std::string e = ReadWholeFile(path, &bytes); !e.empty()) {
-    return absl::NotFoundError("guest module: " + e);
-  }
-  const std::string name =
-      absl::StrCat("module", index, "-", path.substr(path.rfind('/') + 1));
-  if (std::string e = WriteWholeFile(absl::StrCat(share, "/", name), bytes);
-      !e.empty()) {
-    return absl::InternalError(e);
-  }
-  return absl::StrCat(kGuestRunDir, "/", name);
-}
 
 std::string Slurp(const std::string& path, bool* found) {
   std::string text;
@@ -225,7 +159,7 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
   config.run_share = dir.share();
   for (size_t i = 0; i < options.guest_modules.size(); ++i) {
     absl::StatusOr<std::string> staged =
-        StageModule(options.guest_modules[i], static_cast<int>(i), dir.share());
+        dir.StageModule(options.guest_modules[i], static_cast<int>(i));
     if (!staged.ok()) return staged.status();
     spec.modules.push_back(*staged);
   }
