@@ -1,8 +1,11 @@
 #include "tools/xehil/vm_run_command.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 
 #include "absl/status/statusor.h"
@@ -19,6 +22,30 @@ constexpr char kInitRunfile[] = "vxe/runner/vxe-init";
 constexpr char kBuildScriptRunfile[] = "vxe/kernel/build-kernel.sh";
 constexpr int kExitSetup = 1;
 constexpr int kExitTimeout = 124;
+
+// SIGTERM, SIGHUP or SIGINT aimed at vm-run: the guest must not outlive it.
+int cancel_write = -1;
+std::atomic<int> cancel_signal{0};
+
+void OnSignal(int signal) {
+  cancel_signal.store(signal);
+  const char byte = 1;
+  [[maybe_unused]] ssize_t n = ::write(cancel_write, &byte, 1);
+}
+
+// Installs OnSignal; returns the read end of its pipe, or -1.
+int InstallCancelHandlers() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  cancel_write = fds[1];
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGTERM, SIGHUP, SIGINT}) {
+    ::sigaction(signal, &action, nullptr);
+  }
+  return fds[0];
+}
 
 // This process's environment for the guest: temporary directories moved to
 // the guest's own writable /tmp (the host's paths are read-only there, and
@@ -68,12 +95,16 @@ int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
     run.accel = vxe::ChooseAccel(run, vxe::DefaultAccelCacheDir(), &why);
     if (options.verbose) err << "xehil vm-run: accelerator: " << why << "\n";
   }
+  run.cancel_fd = InstallCancelHandlers();
   // Our own buffered output must not land after the program's.
   err.flush();
   std::fflush(nullptr);
   absl::StatusOr<vxe::VmRunResult> result = vxe::RunInVm(run);
   if (!result.ok()) {
     err << "xehil vm-run: " << result.status().message() << "\n";
+    if (result.status().code() == absl::StatusCode::kCancelled) {
+      return 128 + cancel_signal.load();
+    }
     return result.status().code() == absl::StatusCode::kDeadlineExceeded
                ? kExitTimeout
                : kExitSetup;

@@ -33,7 +33,8 @@ struct VmRunCommandOptions {
 };
 
 // Exit codes: the program's (128 + signal if killed), 127 if it could not be
-// executed in the guest, 124 if the guest was killed at the timeout, 1 if
+// executed in the guest, 124 if the guest was killed at the timeout, 128 +
+// signal if vm-run got SIGTERM, SIGHUP or SIGINT (the guest is killed), 1 if
 // the VM could not run it (missing QEMU or kernel, guest failure).
 int RunVmRun(const VmRunCommandOptions& options, std::ostream& err);
 

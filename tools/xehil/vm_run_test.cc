@@ -2,6 +2,7 @@
 // Skips when QEMU or the kernel is missing; ./scripts/test.sh builds the
 // kernel first and passes its directory as $XEHIL_VXE_KERNEL.
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +132,21 @@ TEST(VmRun, HungProgramIsKilledAtTheTimeoutWithTheConsoleTail) {
   if (r.out == "started\n") {
     EXPECT_THAT(r.err, HasSubstr("as init process"));
   }
+}
+
+TEST(VmRun, SigtermStopsTheGuestAndExitsWithTheSignal) {
+  SKIP_WITHOUT_VM();
+  const std::string fifo = TempPath("out.fifo");
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Once the program has printed, vm-run gets SIGTERM; it returns only after
+  // QEMU has exited (it waits for QEMU's output to close).
+  Outcome r = Shell(std::string("(") + kXehil +
+                    " vm-run -- sh -c 'echo started; exec sleep 1000' >" +
+                    fifo + " & pid=$!; read line <" + fifo +
+                    "; kill -TERM $pid; wait $pid; echo \"$line rc=$?\")");
+  EXPECT_EQ(r.out, "started rc=143\n") << r.err;
+  EXPECT_THAT(r.err, HasSubstr("stopped on request; the guest was killed"));
 }
 
 TEST(VmRun, ProgramThatCannotRunExits127) {

@@ -229,19 +229,23 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
 
   // Until QEMU's own output closes (it has exited), copy all output.
   const double deadline = started + options.timeout_s * 1000;
-  bool timed_out = false, log_open = true;
+  bool timed_out = false, cancelled = false, log_open = true;
   char events[4096];
   while (log_open) {
-    pollfd fds[3] = {{sinks[0].from.get(), POLLIN, 0},
+    pollfd fds[4] = {{sinks[0].from.get(), POLLIN, 0},
                      {sinks[4].from.get(), POLLIN, 0},
-                     {changes.get(), POLLIN, 0}};
+                     {changes.get(), POLLIN, 0},
+                     {cancelled ? -1 : options.cancel_fd, POLLIN, 0}};
     const double left = deadline - NowMs();
     if (left <= 0 && !timed_out) {
       timed_out = true;
       ::kill(pid, SIGTERM);  // timeout(1) passes it on; KILL 2 s later
     }
-    const int n = ::poll(fds, 3, timed_out ? -1 : static_cast<int>(left) + 1);
-    if (n < 0 && errno != EINTR) return ErrnoToStatus(errno, "poll");
+    const int n = ::poll(fds, 4, timed_out ? -1 : static_cast<int>(left) + 1);
+    if (n > 0 && fds[3].revents != 0 && !cancelled) {
+      cancelled = true;
+      ::kill(pid, SIGTERM);
+    }
     while (::read(changes.get(), events, sizeof(events)) > 0) {
     }
     for (int i = 0; i < 4; ++i) Drain(sinks[i]);
@@ -254,6 +258,12 @@ absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options) {
   result.wall_ms = NowMs() - started;
   result.console_tail = LastLines(console, kTailLines);
 
+  if (cancelled) {
+    return absl::CancelledError(
+        "stopped on request; the guest was killed; last lines of its "
+        "console:\n" +
+        result.console_tail);
+  }
   if (timed_out) {
     return absl::DeadlineExceededError(
         absl::StrCat("the guest did not finish within ", options.timeout_s,

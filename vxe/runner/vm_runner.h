@@ -61,6 +61,9 @@ struct VmRunOptions {
   int stderr_fd = 2;
   int daemon_output_fd = -1;  // -1: collected into daemon_output
   int console_fd = -1;        // -1: only the tail is kept
+  // When this descriptor becomes readable (e.g. a signal handler's self
+  // pipe), the guest is killed and RunInVm returns CANCELLED. -1: none.
+  int cancel_fd = -1;
   std::string extra_kernel_args;
 };
 
@@ -75,8 +78,9 @@ struct VmRunResult {
 };
 
 // NOT_FOUND when QEMU, the kernel or the init is missing; DEADLINE_EXCEEDED
-// when the guest was killed at the timeout; INTERNAL when the guest failed
-// before the program ran (its console tail is in the message).
+// when the guest was killed at the timeout; CANCELLED when `cancel_fd` asked;
+// INTERNAL when the guest failed before the program ran (its console tail is in
+// the message).
 absl::StatusOr<VmRunResult> RunInVm(const VmRunOptions& options);
 
 // The last `lines` lines of `text`.
