@@ -12,6 +12,8 @@ packages=(
   libdrm-dev pkg-config openssl
   libxml2-utils libxml2-dev binutils
   clang libclang-rt-14-dev
+  # vxe: the test kernel (vxe/kernel/build-kernel.sh) and QEMU to boot it.
+  linux-source-6.12 flex bison libelf-dev bc cpio qemu-system-x86
 )
 
 missing=()

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "sim/device_profile.h"
 #include "tools/common/flags.h"
 #include "tools/xehil/backend_select.h"
@@ -14,6 +15,7 @@
 #include "tools/xehil/info_command.h"
 #include "tools/xehil/run_command.h"
 #include "tools/xehil/sim_run_command.h"
+#include "tools/xehil/vm_run_command.h"
 #include "tools/xehil/watch_command.h"
 
 ABSL_FLAG(std::string, backend, "sim", "Kernel backend: sim or xe.");
@@ -49,6 +51,20 @@ ABSL_FLAG(std::string, preload, "",
           "runfiles).");
 ABSL_FLAG(std::string, simd, "",
           "sim-run: the xehil-simd binary (default: from the runfiles).");
+ABSL_FLAG(int, cpus, 2, "vm-run: guest vCPUs.");
+ABSL_FLAG(int, memory, 1024, "vm-run: guest memory in MiB.");
+ABSL_FLAG(double, timeout, 120, "vm-run: seconds before the guest is killed.");
+ABSL_FLAG(std::string, kernel, "",
+          "vm-run: the vxe kernel directory (default: the per-machine cache "
+          "of vxe/kernel/build-kernel.sh, or $XEHIL_VXE_KERNEL).");
+ABSL_FLAG(std::string, qemu, "", "vm-run: QEMU binary (default from PATH).");
+ABSL_FLAG(std::string, accel, "tcg",
+          "vm-run: tcg, kvm, or auto (kvm if a cached probe boot works).");
+ABSL_FLAG(std::vector<std::string>, guest_module, {},
+          "vm-run: kernel modules to load in the guest first (comma list).");
+ABSL_FLAG(std::string, guest_daemon, "",
+          "vm-run: daemon command (split at spaces) started in the guest "
+          "before the program; ready when it prints a line 'ready'.");
 
 namespace {
 
@@ -85,6 +101,16 @@ commands:
           usage: xehil sim-run [--device-profile=NAME] [--script=FILE]
                  [--socket=PATH] [--preload=PATH] [--simd=PATH] [--verbose]
                  -- PROGRAM ARGS...
+  vm-run  Run an unmodified program in a QEMU guest on the vxe kernel (a real
+          Linux 6.12 with watch queues; the host's filesystem, read-only, as
+          its root; same directory and environment; /tmp is the guest's own).
+          Streams its output; exits with its code (124: killed at --timeout,
+          127: not executable, 1: no QEMU, no kernel, or the guest failed).
+          The kernel is built once per machine by vxe/kernel/build-kernel.sh.
+          usage: xehil vm-run [--cpus=2] [--memory=MIB] [--timeout=SECONDS]
+                 [--accel=tcg|kvm|auto] [--kernel=DIR] [--qemu=PATH]
+                 [--guest_module=KO,...] [--guest_daemon="CMD ARGS"]
+                 [--verbose] -- PROGRAM ARGS...
 
 flags:
   --backend=sim|xe   kernel backend (default sim)
@@ -110,6 +136,16 @@ flags:
   --socket=PATH      sim-run: use this xehil-simd instead of starting one
   --preload=PATH     sim-run: interposer (default: from the runfiles)
   --simd=PATH        sim-run: xehil-simd binary (default: from the runfiles)
+  --cpus=N           vm-run: guest vCPUs, 1..16 (default 2)
+  --memory=MIB       vm-run: guest memory, 128..16384 MiB (default 1024)
+  --timeout=SECONDS  vm-run: kill the guest after this long (default 120)
+  --accel=ACCEL      vm-run: tcg (default), kvm, or auto: kvm only if a probe
+                     boot under KVM works (cached per machine; nested KVM on
+                     many CI hosts fails)
+  --kernel=DIR       vm-run: vxe kernel directory (holds vmlinux)
+  --guest_module=KO  vm-run: modules loaded in the guest before the program
+  --guest_daemon=CMD vm-run: daemon started in the guest before the program,
+                     ready once it prints a line "ready", stopped after it
   --help             this text
 
 exit codes: 0 success, 1 failure (or a VM that did not recover), 2 usage error
@@ -202,6 +238,47 @@ int Info() {
   return xehil::PrintDeviceInfo(*opened->backend, std::cout);
 }
 
+int VmRun(std::vector<std::string> command) {
+  xehil::VmRunCommandOptions options;
+  options.command = std::move(command);
+  options.kernel = absl::GetFlag(FLAGS_kernel);
+  options.qemu = absl::GetFlag(FLAGS_qemu);
+  options.accel = absl::GetFlag(FLAGS_accel);
+  options.cpus = absl::GetFlag(FLAGS_cpus);
+  options.memory_mb = absl::GetFlag(FLAGS_memory);
+  options.timeout_s = absl::GetFlag(FLAGS_timeout);
+  options.guest_modules = absl::GetFlag(FLAGS_guest_module);
+  options.guest_daemon =
+      absl::StrSplit(absl::GetFlag(FLAGS_guest_daemon), ' ', absl::SkipEmpty());
+  options.verbose = absl::GetFlag(FLAGS_verbose);
+  if (options.command.empty()) {
+    xehil::UsageError("vm-run needs a program: vm-run [flags] -- PROGRAM",
+                      kUsage);
+  }
+  if (options.accel != "tcg" && options.accel != "kvm" &&
+      options.accel != "auto") {
+    xehil::UsageError("--accel must be tcg, kvm or auto", kUsage);
+  }
+  if (options.cpus < 1 || options.cpus > 16) {
+    xehil::UsageError("--cpus must be between 1 and 16", kUsage);
+  }
+  if (options.memory_mb < 128 || options.memory_mb > 16384) {
+    xehil::UsageError("--memory must be between 128 and 16384 MiB", kUsage);
+  }
+  if (!(options.timeout_s > 0 && options.timeout_s <= 86400)) {
+    xehil::UsageError("--timeout must be between 0 and 86400 seconds", kUsage);
+  }
+  // The guest daemon that serves a simulated device is not wired yet.
+  if (!absl::GetFlag(FLAGS_device_profile).empty() ||
+      !absl::GetFlag(FLAGS_script).empty()) {
+    xehil::UsageError(
+        "vm-run: --device-profile and --script need the vxe driver and its "
+        "guest daemon, which this build does not have yet",
+        kUsage);
+  }
+  return xehil::RunVmRun(options, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,6 +318,8 @@ int main(int argc, char** argv) {
     }
     return xehil::RunSimRun(options, std::cerr);
   }
+  if (command == "vm-run")
+    return VmRun(std::vector<std::string>(args.begin() + 1, args.end()));
   if (command == "run" || command == "list") {
     std::vector<std::string> paths(args.begin() + 1, args.end());
     return command == "run" ? Run(std::move(paths)) : List(std::move(paths));
