@@ -4,6 +4,7 @@
 // recover once the hog exits).
 #include <signal.h>
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@ constexpr char kSimd[] = "sim/simd/xehil-simd";
 constexpr char kRestartOnEnomem[] = "examples/raw_uapi/restart_on_enomem";
 constexpr char kVramShare[] = "examples/raw_uapi/vram_share";
 constexpr char kLossSequence[] = "examples/raw_uapi/loss_sequence";
+constexpr char kRestartStatic[] = "examples/raw_uapi/restart_on_enomem_static";
 constexpr char kScript[] = "examples/raw_uapi/enomem_on_watch.textproto";
 // Only reached when something is broken.
 constexpr absl::Duration kLongWait = absl::Seconds(30);
@@ -161,6 +163,75 @@ TEST(RawUapiProgram, SimRunNamesALossRecordLeftUnread) {
   ASSERT_NE(run, nullptr);
   EXPECT_EQ(run->WaitExit(kLongWait), 0) << run->StderrText();
   EXPECT_THAT(run->StderrText(), HasSubstr("left a loss record unread"));
+}
+
+// ---- The same programs on the real kernel (vxe under QEMU) ----
+
+// Why vm-run cannot boot here, or "" (scripts/test.sh builds the kernel and
+// passes its directory as $XEHIL_VXE_KERNEL).
+std::string VmRunMissing() {
+  if (::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
+    return "qemu-system-x86_64 is not installed";
+  }
+  const char* kernel = std::getenv("XEHIL_VXE_KERNEL");
+  if (kernel == nullptr || *kernel == '\0') {
+    return "no vxe kernel: run vxe/kernel/build-kernel.sh and pass "
+           "--test_env=XEHIL_VXE_KERNEL=<its output> (./scripts/test.sh does)";
+  }
+  return "";
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartVmRun(
+    std::vector<std::string> args) {
+  args.insert(args.begin(), {"vm-run", "--timeout=100"});
+  return ChildProcess::Start(kXehil, args);
+}
+
+TEST(OnTheRealKernel, RestartOnEnomemRecoversItsVm) {
+  if (std::string missing = VmRunMissing(); !missing.empty()) {
+    GTEST_SKIP() << missing;
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
+      StartVmRun({absl::StrCat("--script=", kScript), "--",
+                  preload::testing::Runfile(kRestartOnEnomem)});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->WaitExit(kLongWait * 4), 0) << (*run)->StderrText();
+  EXPECT_THAT((*run)->StdoutText(), HasSubstr("VM_ERR vm=1 error=-12"));
+  EXPECT_THAT((*run)->StdoutText(), HasSubstr("vm 1 recovered"));
+}
+
+TEST(OnTheRealKernel, AStaticBuildRunsToo) {
+  if (std::string missing = VmRunMissing(); !missing.empty()) {
+    GTEST_SKIP() << missing;
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
+      StartVmRun({absl::StrCat("--script=", kScript), "--",
+                  preload::testing::Runfile(kRestartStatic)});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->WaitExit(kLongWait * 4), 0) << (*run)->StderrText();
+  EXPECT_THAT((*run)->StdoutText(), HasSubstr("vm 1 recovered"));
+}
+
+// The differential check that keeps the simulator honest: one schedule of
+// posts, reads, polls and FIONREADs (loss_sequence), on the kernel's own
+// notification pipe and through the interposer's emulation, must print the
+// same lines.
+TEST(OnTheRealKernel, LossSequenceIsTheSameOnTheKernelAndTheSimulator) {
+  if (std::string missing = VmRunMissing(); !missing.empty()) {
+    GTEST_SKIP() << missing;
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> kernel =
+      StartVmRun({absl::StrCat("--script=", kScript), "--",
+                  preload::testing::Runfile(kLossSequence), "40"});
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  EXPECT_EQ((*kernel)->WaitExit(kLongWait * 4), 0) << (*kernel)->StderrText();
+  std::unique_ptr<ChildProcess> simulated = RunLossSequence({});
+  ASSERT_NE(simulated, nullptr);
+  EXPECT_EQ(simulated->WaitExit(kLongWait), 0) << simulated->StderrText();
+
+  const std::string on_kernel = (*kernel)->StdoutText();
+  EXPECT_THAT(on_kernel, HasSubstr("kernel sequence: yes"));
+  EXPECT_EQ(simulated->StdoutText(), on_kernel);
 }
 
 }  // namespace

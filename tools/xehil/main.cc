@@ -1,6 +1,8 @@
 // xehil: the command-line front end. See `xehil --help`.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -65,6 +67,8 @@ ABSL_FLAG(std::vector<std::string>, guest_module, {},
 ABSL_FLAG(std::string, guest_daemon, "",
           "vm-run: daemon command (split at spaces) started in the guest "
           "before the program; ready when it prints a line 'ready'.");
+ABSL_FLAG(bool, no_device, false,
+          "vm-run: no simulated xe device in the guest (the bare kernel).");
 
 namespace {
 
@@ -107,10 +111,14 @@ commands:
           Streams its output; exits with its code (124: killed at --timeout,
           127: not executable, 1: no QEMU, no kernel, or the guest failed).
           The kernel is built once per machine by vxe/kernel/build-kernel.sh.
-          usage: xehil vm-run [--cpus=2] [--memory=MIB] [--timeout=SECONDS]
+          The guest has the simulated xe GPU at /dev/dri/renderD128: the vxe
+          driver on the kernel's watch_queue, xehil-simd behind it with
+          --device-profile and --script (as sim-run).
+          usage: xehil vm-run [--device-profile=NAME] [--script=FILE]
+                 [--cpus=2] [--memory=MIB] [--timeout=SECONDS]
                  [--accel=tcg|kvm|auto] [--kernel=DIR] [--qemu=PATH]
                  [--guest_module=KO,...] [--guest_daemon="CMD ARGS"]
-                 [--verbose] -- PROGRAM ARGS...
+                 [--no-device] [--verbose] -- PROGRAM ARGS...
 
 flags:
   --backend=sim|xe   kernel backend (default sim)
@@ -268,12 +276,28 @@ int VmRun(std::vector<std::string> command) {
   if (!(options.timeout_s > 0 && options.timeout_s <= 86400)) {
     xehil::UsageError("--timeout must be between 0 and 86400 seconds", kUsage);
   }
-  // The guest daemon that serves a simulated device is not wired yet.
-  if (!absl::GetFlag(FLAGS_device_profile).empty() ||
-      !absl::GetFlag(FLAGS_script).empty()) {
+  options.device = !absl::GetFlag(FLAGS_no_device);
+  options.device_profile = absl::GetFlag(FLAGS_device_profile);
+  options.script = absl::GetFlag(FLAGS_script);
+  if (!options.device_profile.empty()) {
+    if (absl::StatusOr<xehil::sim::DeviceProfile> profile =
+            xehil::sim::FindProfile(options.device_profile);
+        !profile.ok()) {
+      xehil::UsageError(profile.status().message(), kUsage);
+    }
+  }
+  const bool own_device =
+      !options.guest_modules.empty() || !options.guest_daemon.empty();
+  if ((own_device || !options.device) &&
+      (!options.device_profile.empty() || !options.script.empty())) {
     xehil::UsageError(
-        "vm-run: --device-profile and --script need the vxe driver and its "
-        "guest daemon, which this build does not have yet",
+        "vm-run: --device-profile and --script configure the simulated "
+        "device, which --guest_module/--guest_daemon/--no-device replace",
+        kUsage);
+  }
+  if (!options.script.empty() && ::access(options.script.c_str(), R_OK) != 0) {
+    xehil::UsageError(
+        absl::StrCat("--script=", options.script, ": ", std::strerror(errno)),
         kUsage);
   }
   return xehil::RunVmRun(options, std::cerr);

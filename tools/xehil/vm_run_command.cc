@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/xehil/sim_run_process.h"
 #include "vxe/runner/accel_probe.h"
@@ -20,6 +21,8 @@ namespace {
 
 constexpr char kInitRunfile[] = "vxe/runner/vxe-init";
 constexpr char kBuildScriptRunfile[] = "vxe/kernel/build-kernel.sh";
+constexpr char kBuildModuleRunfile[] = "vxe/driver/build-module.sh";
+constexpr char kSimdRunfile[] = "sim/simd/xehil-simd";
 constexpr int kExitSetup = 1;
 constexpr int kExitTimeout = 124;
 
@@ -62,6 +65,37 @@ std::vector<std::string> GuestEnvironment() {
   return env;
 }
 
+// vxe.ko built (or found in the per-machine cache) for `kernel_dir`; "" with
+// `err` told why.
+std::string VxeModule(const std::string& kernel_dir, std::ostream& err) {
+  std::vector<std::string> looked;
+  const std::string script = FindRunfile(kBuildModuleRunfile, &looked);
+  if (script.empty()) {
+    err << "xehil vm-run: cannot find " << kBuildModuleRunfile
+        << " (build //tools/xehil)\n";
+    return "";
+  }
+  const std::string command =
+      absl::StrCat("XEHIL_VXE_KERNEL='", kernel_dir, "' '", script, "'");
+  FILE* out = ::popen(command.c_str(), "r");
+  if (out == nullptr) {
+    err << "xehil vm-run: cannot run " << script << "\n";
+    return "";
+  }
+  std::string path;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof(buffer), out) != nullptr) path += buffer;
+  const int status = ::pclose(out);
+  while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) {
+    path.pop_back();
+  }
+  if (status != 0 || path.empty()) {
+    err << "xehil vm-run: building the vxe module failed (see above)\n";
+    return "";
+  }
+  return path;
+}
+
 }  // namespace
 
 int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
@@ -86,6 +120,26 @@ int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
     run.guest_modules.push_back(AbsolutePath(module));
   }
   run.guest_daemon = options.guest_daemon;
+  if (options.device && run.guest_modules.empty() && run.guest_daemon.empty()) {
+    const std::string module = VxeModule(*kernel, err);
+    if (module.empty()) return kExitSetup;
+    const std::string simd = FindRunfile(kSimdRunfile, &looked);
+    if (simd.empty()) {
+      err << "xehil vm-run: cannot find " << kSimdRunfile
+          << " (build //sim/simd:xehil-simd)\n";
+      return kExitSetup;
+    }
+    run.guest_modules.push_back(module);
+    run.guest_daemon = {AbsolutePath(simd), "--vxe-control=/dev/vxe_ctl"};
+    if (!options.device_profile.empty()) {
+      run.guest_daemon.push_back(
+          absl::StrCat("--device-profile=", options.device_profile));
+    }
+    if (!options.script.empty()) {
+      run.guest_daemon.push_back(
+          absl::StrCat("--script=", AbsolutePath(options.script)));
+    }
+  }
   if (options.verbose) {
     run.console_fd = STDERR_FILENO;
     run.daemon_output_fd = STDERR_FILENO;

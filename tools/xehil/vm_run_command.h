@@ -8,8 +8,15 @@
 // (--kernel or $XEHIL_VXE_KERNEL override it); the guest init, vxe-init,
 // from this binary's runfiles. The program gets this process's environment
 // with TMPDIR and TEST_TMPDIR (when set) pointing at the guest's writable
-// /tmp, and XEHIL_VM=1. --guest_module and --guest_daemon plug a driver and
-// its userspace half in (vxe/runner/vm_runner.h).
+// /tmp, and XEHIL_VM=1.
+//
+// By default the guest has the simulated xe GPU: the vxe driver (vxe.ko,
+// built against the cached kernel by vxe/driver/build-module.sh) serves
+// /dev/dri/renderD128 on the kernel's own watch_queue, and xehil-simd
+// --vxe-control serves the device model behind it with --device-profile and
+// --script. --guest_module and --guest_daemon replace that with a driver and
+// userspace half of one's own (vxe/runner/vm_runner.h); --no-device runs
+// the bare kernel.
 #ifndef XEHIL_TOOLS_XEHIL_VM_RUN_COMMAND_H_
 #define XEHIL_TOOLS_XEHIL_VM_RUN_COMMAND_H_
 
@@ -29,6 +36,10 @@ struct VmRunCommandOptions {
   double timeout_s = 120;
   std::vector<std::string> guest_modules;
   std::vector<std::string> guest_daemon;  // argv; empty: none
+  // The simulated xe device (used when no guest module/daemon is given).
+  bool device = true;
+  std::string device_profile;  // "": xehil-simd's default
+  std::string script;          // "": no fault rules
   bool verbose = false;  // kernel console, daemon output and timings on err
 };
 

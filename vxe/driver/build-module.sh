@@ -60,7 +60,9 @@ sources=(Kbuild vxe.h vxe_ctl.h vxe_xe_abi.h vxe_ctl.c vxe_drv.c)
 key=$(cd "$here" && cat "${sources[@]}" "$tree/Module.symvers" |
   sha256sum | cut -c1-16)
 if [ -z "$out" ]; then
-  out=${XDG_CACHE_HOME:-$HOME/.cache}/xehil/vxe-module/$key
+  # Bazel tests run without $HOME: the account's home is the same machine's.
+  home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+  out=${XDG_CACHE_HOME:-$home/.cache}/xehil/vxe-module/$key
 fi
 mkdir -p "$out"
 # Concurrent callers (parallel tests) build once.
