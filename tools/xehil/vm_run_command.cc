@@ -54,12 +54,23 @@ int InstallCancelHandlers() {
 // the guest's own writable /tmp (the host's paths are read-only there, and
 // its /tmp hidden), plus XEHIL_VM=1.
 std::vector<std::string> GuestEnvironment() {
+  // Files a Bazel test runner expects its test to write: they belong to the
+  // test that runs vm-run, and the guest cannot write the host there (gtest
+  // even crashes when it cannot create the premature-exit file).
+  static constexpr const char* kHostOutputs[] = {
+      "TEST_PREMATURE_EXIT_FILE=",         "XML_OUTPUT_FILE=",
+      "TEST_SHARD_STATUS_FILE=",           "TEST_WARNINGS_OUTPUT_FILE=",
+      "TEST_INFRASTRUCTURE_FAILURE_FILE=", "TEST_UNDECLARED_OUTPUTS_DIR=",
+      "TEST_UNUSED_RUNFILES_LOG_FILE="};
   std::vector<std::string> env;
   for (std::string& var : CurrentEnvironment()) {
     if (var.rfind("TMPDIR=", 0) == 0 || var.rfind("TEST_TMPDIR=", 0) == 0) {
       var = var.substr(0, var.find('=') + 1) + "/tmp";
     }
-    env.push_back(std::move(var));
+    bool host_output = false;
+    for (const char* name : kHostOutputs)
+      host_output |= var.rfind(name, 0) == 0;
+    if (!host_output) env.push_back(std::move(var));
   }
   env.push_back("XEHIL_VM=1");
   return env;

@@ -69,8 +69,10 @@ TEST(DrmBackendUnderPreload, OpensTheSimulatedRenderNodeAsXe) {
   ASSERT_NE(backend, nullptr);
   EXPECT_EQ(backend->Name(), "xe");
   EXPECT_EQ(backend->path(), kNode);
+  // The date differs by kernel: the simulator says xe's 20201103, the vxe
+  // kernel's DRM core "0" (newer DRM cores no longer report driver dates).
   EXPECT_THAT(backend->Description(),
-              HasSubstr("/dev/dri/renderD128: xe 1.1.0 (20201103)"));
+              HasSubstr("/dev/dri/renderD128: xe 1.1.0 ("));
 }
 
 TEST(DrmBackendUnderPreload, XeDeviceQueriesAndManagesObjects) {

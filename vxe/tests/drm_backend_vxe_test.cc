@@ -1,0 +1,83 @@
+// The real-device code path on the real kernel: DrmBackend-based gtest
+// binaries, unchanged, inside `xehil vm-run` on the vxe kernel, where
+// /dev/dri/renderD128 is the vxe driver (watch queues are the kernel's own)
+// and xehil-simd serves the device model behind it:
+//  - //core/backend:drm_backend_test: libdrm discovery, raw ioctls, kernel
+//    notification pipes (it checks success where the device exists);
+//  - drm_backend_preload_test_main: DrmBackend + XeDevice + Listener and the
+//    VM_RESTART recovery loop, with the example's -ENOMEM script.
+// Skips when QEMU or the vxe kernel is missing (scripts/test.sh builds the
+// kernel and passes $XEHIL_VXE_KERNEL).
+//
+// args: <xehil> <enomem_on_watch.textproto> <drm_backend_test>
+//       <drm_backend_preload_test_main>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/agent/testing/child_process.h"
+
+namespace xehil {
+namespace {
+
+using agent::testing::ChildProcess;
+using ::testing::HasSubstr;
+
+std::vector<std::string>& Args() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+std::string Missing() {
+  if (::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
+    return "qemu-system-x86_64 is not installed";
+  }
+  const char* kernel = std::getenv("XEHIL_VXE_KERNEL");
+  if (kernel == nullptr || *kernel == '\0') {
+    return "no vxe kernel: run vxe/kernel/build-kernel.sh and pass "
+           "--test_env=XEHIL_VXE_KERNEL=<its output> (./scripts/test.sh does)";
+  }
+  return "";
+}
+
+void RunGtestInVm(const std::string& binary) {
+  if (std::string missing = Missing(); !missing.empty()) {
+    GTEST_SKIP() << missing;
+  }
+  // The guest's /tmp is its own: the inner binary's XML goes there, not to
+  // this test's (read-only in the guest) output path.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> run = ChildProcess::Start(
+      Args()[0],
+      {"vm-run", "--timeout=150", absl::StrCat("--script=", Args()[1]), "--",
+       binary, "--gtest_output=xml:/tmp/inner.xml"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->WaitExit(absl::Seconds(200)), 0)
+      << (*run)->StdoutText() << (*run)->StderrText();
+  EXPECT_THAT((*run)->StdoutText(), HasSubstr("[  PASSED  ]"));
+  EXPECT_THAT((*run)->StdoutText(), ::testing::Not(HasSubstr("SKIPPED")));
+}
+
+TEST(OnVxe, DrmBackendTestPassesOnTheRealKernel) { RunGtestInVm(Args()[2]); }
+
+TEST(OnVxe, DrmBackendRecoveryLoopPassesOnTheRealKernel) {
+  RunGtestInVm(Args()[3]);
+}
+
+}  // namespace
+}  // namespace xehil
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) xehil::Args().push_back(argv[i]);
+  if (xehil::Args().size() != 4) {
+    std::fprintf(stderr, "usage: %s XEHIL SCRIPT DRM_BACKEND_TEST MAIN\n",
+                 argv[0]);
+    return 2;
+  }
+  return RUN_ALL_TESTS();
+}
