@@ -108,7 +108,8 @@ std::vector<std::string> ParseFlagsOrExit(
     // The command, if any, is the first argument that is not a flag.
     for (int i = 1; i < argc && !commands.empty(); ++i) {
       absl::string_view arg = argv[i];
-      if (absl::StartsWith(arg, "-")) {
+      if (arg == "--") break;  // a program's arguments follow, no command
+      if (absl::StartsWith(arg, "-") && arg != "-") {
         // `--name value` of a non-bool flag: the value is not the command.
         std::string name(arg.substr(arg.find_first_not_of('-')));
         std::replace(name.begin(), name.end(), '-', '_');

@@ -78,6 +78,12 @@ TEST(Flags, HelpAfterAnUnknownCommandIsAUsageError) {
   const char* known[] = {"xehil", "--test_name", "x", "watch", "--help"};
   EXPECT_EXIT(ParseFlagsOrExit(5, known, "usage: xehil\n", commands),
               ::testing::ExitedWithCode(0), "");
+  const char* no_command[] = {"xehil", "--help", "--", "-"};
+  EXPECT_EXIT(ParseFlagsOrExit(4, no_command, "usage: xehil\n", commands),
+              ::testing::ExitedWithCode(0), "");
+  const char* dash[] = {"xehil", "-", "--help"};
+  EXPECT_EXIT(ParseFlagsOrExit(3, dash, "usage: xehil\n", commands),
+              ::testing::ExitedWithCode(kExitUsage), "unknown command '-'");
 }
 
 }  // namespace
