@@ -90,8 +90,8 @@ int Child(int report) {
 
   // With threads allowed again the same reaper works.
   ::setrlimit(RLIMIT_NPROC, &old);
+  testing::Event ran;  // outlives the reaper, whose thread notifies it
   LeaseReaper reaper;
-  testing::Event ran;
   if (!reaper.Schedule(absl::ZeroDuration(), [&] { ran.Notify(); }).ok() ||
       !ran.WaitFor()) {
     return say(2, "the reaper does not work once threads are allowed");

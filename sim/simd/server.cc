@@ -219,11 +219,16 @@ void Server::Accept() {
         EncodeError(0, {-EAGAIN, "xehil-simd cannot start a thread for it"});
     ::send(raw->fd.get(), refusal.data(), refusal.size(),
            MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(raw->fd.get(), SHUT_WR);
     counters_.set_connections_refused(counters_.connections_refused() + 1);
     Log(absl::StrCat(
         "connection from pid ", peer_pid, " refused: ",
         ErrnoToStatus(e.code().value(), "starting its thread").message()));
-    return;  // `connection` closes the socket
+    // Kept like any refused connection, so its Hello cannot reset it
+    // before it reads why.
+    if (refused_.size() >= kMaxRefused) refused_.erase(refused_.begin());
+    refused_.push_back(std::move(raw->fd));
+    return;
   }
   connections_[raw->id] = std::move(connection);
   ++live_;
