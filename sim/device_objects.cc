@@ -77,6 +77,8 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
   bo.placement = placement;
   bo.flags = flags;
   bo.private_vm = vm_id;
+  bo.private_vm_preempt_fence =
+      vm_id != 0 && f->vms.at(vm_id).preempt_fence_mode();
   if ((flags & DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING) == 0) {
     int rc = PlaceNewBoLocked(bo);
     if (rc != 0) return rc;
@@ -171,7 +173,10 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
     DropMappingLocked(*f, vm_id, mapping);
   }
   for (auto& [object, bo] : f->objects) {
-    if (bo.private_vm == vm_id) bo.private_vm = kOrphanedVm;
+    if (bo.private_vm == vm_id) {
+      bo.private_vm = kOrphanedVm;
+      bo.private_vm_preempt_fence = false;
+    }
   }
   const uint64_t serial = vm.serial;
   rebind_queue_.erase(std::remove_if(rebind_queue_.begin(), rebind_queue_.end(),

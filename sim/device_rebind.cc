@@ -26,7 +26,7 @@ bool IsPreemptFenceVm(const File& file, uint32_t vm_id) {
 // Whether a VM of the file in preempt-fence mode owns or maps the BO: only
 // such a VM has a rebind worker to bring the BO back after an eviction.
 bool UsedByPreemptFenceVm(const File& file, const Bo& bo) {
-  if (IsPreemptFenceVm(file, bo.private_vm)) return true;
+  if (bo.private_vm_preempt_fence) return true;
   for (const auto& [vm_id, count] : bo.vm_refs) {
     if (IsPreemptFenceVm(file, vm_id)) return true;
   }

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "core/uapi/xe_uapi.h"
@@ -66,7 +67,10 @@ struct Bo {
   uint32_t placement = 0;
   uint32_t flags = 0;
   uint32_t private_vm = 0;  // VM this BO is private to; 0 if shareable
-  uint32_t handle = 0;      // GEM handle; 0 once closed (mappings keep it)
+  // private_vm exists and is in preempt-fence mode (VM flags never change),
+  // so eviction need not look the VM up for every BO.
+  bool private_vm_preempt_fence = false;
+  uint32_t handle = 0;  // GEM handle; 0 once closed (mappings keep it)
   // (vm id, mappings of the BO in it), by vm id. Inline: a BO is mostly
   // mapped in one VM, and a map would cost two allocations a BO.
   absl::InlinedVector<std::pair<uint32_t, uint32_t>, 1> vm_refs;
@@ -129,7 +133,7 @@ struct Watch {
 struct File {
   FileId id = 0;
   // BOs by object id; a BO outlives its handle while it is mapped.
-  std::map<uint64_t, Bo> objects;
+  absl::btree_map<uint64_t, Bo> objects;
   std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
   uint64_t next_object = 1;
   // Hashed: every VM ioctl and rebind looks its VM up, and with thousands of

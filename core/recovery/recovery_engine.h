@@ -56,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -223,7 +224,8 @@ class RecoveryEngine {
   std::deque<Queued> queue_;
   // The restarts scheduled (VMs kPending or kBackingOff) by due time, so
   // the worker finds the next one without looking at every VM.
-  std::set<std::pair<std::chrono::steady_clock::time_point, uint32_t>> due_;
+  absl::btree_set<std::pair<std::chrono::steady_clock::time_point, uint32_t>>
+      due_;
   bool overflowed_ = false;  // events were dropped: reconcile
   bool busy_ = false;        // the worker is handling something
   bool stop_ = false;
