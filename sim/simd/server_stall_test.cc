@@ -3,9 +3,9 @@
 // shares), shrinks and fills the pipe, then has a VM error posted into it.
 // Every other client's requests must still be answered.
 //
-// Tagged "manual" until sim/notification_queue.cc stops writing into a
-// pipe that can block (issue 12): with the bug, the status request below
-// times out. Remove the tag with that fix.
+// The daemon writes through an open file description of its own
+// (NotificationQueue::Adopt reopens the pipe), so the client's flags cannot
+// make its writes block; before that, the status request below timed out.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -35,8 +35,12 @@ TEST_F(ServerStall, ABlockingPipeNeverStallsOtherClients) {
   const uint64_t id = registered->value;
   ASSERT_EQ(pipes.PipeIoctl({id, IOC_WATCH_QUEUE_SET_SIZE, 1, {}})->result, 0);
 
-  // The daemon made the shared description non-blocking: fill the shrunk
-  // pipe while it is, then make it blocking behind the daemon's back.
+  // Fill the shrunk pipe without blocking ourselves, then make the client's
+  // description blocking (with a shared description the daemon's writes
+  // would now block).
+  ASSERT_EQ(::fcntl(write_end.get(), F_SETFL,
+                    ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK),
+            0);
   ASSERT_GE(::fcntl(write_end.get(), F_SETPIPE_SZ, 4096), 0);
   const std::vector<char> junk(4096, 'x');
   while (::write(write_end.get(), junk.data(), junk.size()) > 0) {

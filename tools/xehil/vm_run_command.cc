@@ -7,10 +7,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "tools/xehil/sim_run_process.h"
 #include "vxe/runner/accel_probe.h"
 #include "vxe/runner/kernel_locator.h"
@@ -76,6 +78,19 @@ std::vector<std::string> GuestEnvironment() {
   return env;
 }
 
+// Whether `qemu` (or qemu-system-x86_64 on PATH, for "") can be executed.
+bool QemuFound(const std::string& qemu) {
+  if (!qemu.empty()) return ::access(qemu.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir :
+       absl::StrSplit(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    const std::string candidate =
+        absl::StrCat(dir.empty() ? "." : dir, "/qemu-system-x86_64");
+    if (::access(candidate.c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
 // vxe.ko built (or found in the per-machine cache) for `kernel_dir`; "" with
 // `err` told why.
 std::string VxeModule(const std::string& kernel_dir, std::ostream& err) {
@@ -131,7 +146,9 @@ int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
     run.guest_modules.push_back(AbsolutePath(module));
   }
   run.guest_daemon = options.guest_daemon;
-  if (options.device && run.guest_modules.empty() && run.guest_daemon.empty()) {
+  // Without QEMU the run fails anyway, naming it: no module to build first.
+  if (options.device && run.guest_modules.empty() && run.guest_daemon.empty() &&
+      QemuFound(options.qemu)) {
     const std::string module = VxeModule(*kernel, err);
     if (module.empty()) return kExitSetup;
     const std::string simd = FindRunfile(kSimdRunfile, &looked);
