@@ -16,23 +16,12 @@
 #include "core/uapi/xe_uapi.h"
 #include "gtest/gtest.h"
 #include "sim/notification_queue.h"
+#include "sim/sim_test_util.h"
 
 namespace xehil::sim {
 namespace {
 
 constexpr size_t kVmErr = sizeof(drm_xe_watch_notification_vm_err);
-
-std::vector<uint8_t> VmErr(uint32_t vm_id) {
-  drm_xe_watch_notification_vm_err record{};
-  record.base.type = WATCH_TYPE_DRM_XE_NOTIFY;
-  record.base.subtype = DRM_XE_WATCH_EVENT_VM_ERR;
-  record.base.info = sizeof(record);
-  record.vm_id = vm_id;
-  record.error_code = -ENOMEM;
-  std::vector<uint8_t> bytes(sizeof(record));
-  std::memcpy(bytes.data(), &record, sizeof(record));
-  return bytes;
-}
 
 uint32_t VmIdAt(const uint8_t* record) {
   drm_xe_watch_notification_vm_err parsed;
@@ -63,7 +52,7 @@ class CarrierReaderTest : public ::testing::Test {
   // Posts VM_ERR records for vm ids [first, first + count).
   void PostVmErrs(uint32_t first, uint32_t count) {
     for (uint32_t id = first; id < first + count; ++id) {
-      queue_->Post(VmErr(id), /*watch_id=*/1);
+      queue_->Post(testing::EncodeVmErr(id), /*watch_id=*/1);
     }
   }
 

@@ -13,21 +13,10 @@
 #include "core/watch/listener.h"
 #include "gtest/gtest.h"
 #include "sim/notification_queue.h"
+#include "sim/sim_test_util.h"
 
 namespace xehil::sim {
 namespace {
-
-std::vector<uint8_t> VmErr(uint32_t vm_id) {
-  drm_xe_watch_notification_vm_err record{};
-  record.base.type = WATCH_TYPE_DRM_XE_NOTIFY;
-  record.base.subtype = DRM_XE_WATCH_EVENT_VM_ERR;
-  record.base.info = sizeof(record);
-  record.vm_id = vm_id;
-  record.error_code = -ENOMEM;
-  std::vector<uint8_t> bytes(sizeof(record));
-  std::memcpy(bytes.data(), &record, sizeof(record));
-  return bytes;
-}
 
 class Events {
  public:
@@ -61,7 +50,7 @@ TEST(ListenerOnSimulatedPipe, HearsALossWhenTheRingDrainsAtTheFlaggedRecord) {
   ASSERT_EQ(queue->SetSize(1), 0);
   // 32 queued, 8 dropped: the last queued record is flagged and nothing
   // follows it, so the loss record comes only with a second read().
-  for (uint32_t vm = 0; vm < 40; ++vm) queue->Post(VmErr(vm), 1);
+  for (uint32_t vm = 0; vm < 40; ++vm) queue->Post(testing::EncodeVmErr(vm), 1);
 
   Events events;
   auto listener = Listener::Start(std::move(pipe), events.callback());

@@ -120,6 +120,17 @@ VmErrFields DecodeVmErr(const uint8_t* bytes) {
           record.vm_id,     record.error_code,   record.timestamp_ns};
 }
 
+std::vector<uint8_t> EncodeVmErr(uint32_t vm_id, int32_t error) {
+  drm_xe_watch_notification_vm_err record{};
+  record.base.type = WATCH_TYPE_DRM_XE_NOTIFY;
+  record.base.subtype = DRM_XE_WATCH_EVENT_VM_ERR;
+  record.base.info = sizeof(record);
+  record.vm_id = vm_id;
+  record.error_code = error;
+  std::vector<uint8_t> bytes(sizeof(record));
+  std::memcpy(bytes.data(), &record, sizeof(record));
+  return bytes;
+}
 
 DeviceProfile TinyProfile() {
   return {"tiny",

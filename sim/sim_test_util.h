@@ -13,6 +13,7 @@
 #ifndef XEHIL_SIM_SIM_TEST_UTIL_H_
 #define XEHIL_SIM_SIM_TEST_UTIL_H_
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -69,6 +70,10 @@ struct VmErrFields {
   uint64_t timestamp_ns = 0;
 };
 VmErrFields DecodeVmErr(const uint8_t* bytes);
+
+// The 24 bytes of a VM_ERR record for `vm_id` (watch id 0), as a kernel
+// posts it.
+std::vector<uint8_t> EncodeVmErr(uint32_t vm_id, int32_t error = -ENOMEM);
 
 // A small discrete device (64 MiB system memory, 16 MiB VRAM with 4 KiB
 // pages, one render engine, page faults supported): pressure in MiB.

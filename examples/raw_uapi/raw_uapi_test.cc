@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "sim/preload/preload_test_util.h"
 #include "tools/agent/testing/child_process.h"
+#include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
@@ -167,20 +168,6 @@ TEST(RawUapiProgram, SimRunNamesALossRecordLeftUnread) {
 
 // ---- The same programs on the real kernel (vxe under QEMU) ----
 
-// Why vm-run cannot boot here, or "" (scripts/test.sh builds the kernel and
-// passes its directory as $XEHIL_VXE_KERNEL).
-std::string VmRunMissing() {
-  if (::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
-    return "qemu-system-x86_64 is not installed";
-  }
-  const char* kernel = std::getenv("XEHIL_VXE_KERNEL");
-  if (kernel == nullptr || *kernel == '\0') {
-    return "no vxe kernel: run vxe/kernel/build-kernel.sh and pass "
-           "--test_env=XEHIL_VXE_KERNEL=<its output> (./scripts/test.sh does)";
-  }
-  return "";
-}
-
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartVmRun(
     std::vector<std::string> args) {
   args.insert(args.begin(), {"vm-run", "--timeout=100"});
@@ -188,7 +175,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> StartVmRun(
 }
 
 TEST(OnTheRealKernel, RestartOnEnomemRecoversItsVm) {
-  if (std::string missing = VmRunMissing(); !missing.empty()) {
+  if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
+      !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   absl::StatusOr<std::unique_ptr<ChildProcess>> run =
@@ -201,7 +189,8 @@ TEST(OnTheRealKernel, RestartOnEnomemRecoversItsVm) {
 }
 
 TEST(OnTheRealKernel, AStaticBuildRunsToo) {
-  if (std::string missing = VmRunMissing(); !missing.empty()) {
+  if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
+      !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   absl::StatusOr<std::unique_ptr<ChildProcess>> run =
@@ -217,7 +206,8 @@ TEST(OnTheRealKernel, AStaticBuildRunsToo) {
 // notification pipe and through the interposer's emulation, must print the
 // same lines.
 TEST(OnTheRealKernel, LossSequenceIsTheSameOnTheKernelAndTheSimulator) {
-  if (std::string missing = VmRunMissing(); !missing.empty()) {
+  if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
+      !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   absl::StatusOr<std::unique_ptr<ChildProcess>> kernel =

@@ -92,8 +92,9 @@ std::string Init::Setup() {
   }
   if (::chdir(spec_.cwd.c_str()) != 0) {
     return "working directory " + spec_.cwd + ": " + strerror(errno) +
-           " (the guest sees the host's filesystem, read-only, except its "
-           "own /tmp, /run and /dev)";
+           " (the guest sees the host's filesystem read-only, with its own "
+           "/run, /dev and a /tmp that links to what the host's /tmp held at "
+           "boot)";
   }
   sigset_t child;
   sigemptyset(&child);

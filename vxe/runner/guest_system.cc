@@ -1,5 +1,6 @@
 #include "vxe/runner/guest_system.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -17,6 +18,9 @@
 
 namespace xehil::vxe {
 namespace {
+
+// Where the host's /tmp stays visible (read-only) in the guest.
+constexpr char kHostTmp[] = "/run/host-tmp";
 
 std::string Errno(const std::string& what, int err) {
   return what + ": " + strerrorname_np(err) + " (" + strerror(err) + ")";
@@ -49,6 +53,27 @@ std::string LoopbackUp() {
   return error;
 }
 
+// Every entry of the host's /tmp appears in the guest's /tmp as a symlink to
+// its read-only view, so host paths under /tmp (a clone there, Bazel's
+// runfiles pointing into it) still resolve, while new files go to tmpfs.
+std::string LinkHostTmp() {
+  DIR* dir = ::opendir(kHostTmp);
+  if (dir == nullptr) return Errno(std::string("opendir ") + kHostTmp, errno);
+  std::string error;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string target = std::string(kHostTmp) + "/" + name;
+    const std::string link = "/tmp/" + name;
+    if (::symlink(target.c_str(), link.c_str()) != 0 && errno != EEXIST) {
+      error = Errno("symlink " + link, errno);
+      break;
+    }
+  }
+  ::closedir(dir);
+  return error;
+}
+
 }  // namespace
 
 std::string MountGuestFilesystems() {
@@ -67,8 +92,11 @@ std::string MountGuestFilesystems() {
   } mounts[] = {
       {"proc", "/proc", "proc", kSafe | MS_NOEXEC, nullptr},
       {"sysfs", "/sys", "sysfs", kSafe | MS_NOEXEC, nullptr},
-      {"tmpfs", "/tmp", "tmpfs", kSafe, "mode=1777"},
       {"tmpfs", "/run", "tmpfs", kSafe, "mode=0755"},
+      // The host's /tmp, read-only like the rest of the root, before the
+      // guest's own tmpfs covers it (see LinkHostTmp).
+      {"/tmp", kHostTmp, nullptr, MS_BIND, nullptr},
+      {"tmpfs", "/tmp", "tmpfs", kSafe, "mode=1777"},
       {"tmpfs", "/dev/shm", "tmpfs", kSafe, "mode=1777"},
       {kRunShareTag, kGuestRunDir, "9p", kSafe,
        "trans=virtio,version=9p2000.L,msize=262144"},
@@ -86,6 +114,7 @@ std::string MountGuestFilesystems() {
       return Errno(std::string("symlink ") + link[1], errno);
     }
   }
+  if (std::string error = LinkHostTmp(); !error.empty()) return error;
   return LoopbackUp();
 }
 

@@ -25,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/agent/testing/child_process.h"
+#include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
@@ -37,20 +38,9 @@ std::vector<std::string>& Args() {
   return args;
 }
 
-std::string Missing() {
-  if (::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
-    return "qemu-system-x86_64 is not installed";
-  }
-  const char* kernel = std::getenv("XEHIL_VXE_KERNEL");
-  if (kernel == nullptr || *kernel == '\0') {
-    return "no vxe kernel: run vxe/kernel/build-kernel.sh and pass "
-           "--test_env=XEHIL_VXE_KERNEL=<its output> (./scripts/test.sh does)";
-  }
-  return "";
-}
-
 void RunGtestInVm(const std::string& binary, const std::string& filter = "") {
-  if (std::string missing = Missing(); !missing.empty()) {
+  if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
+      !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   // The guest's /tmp is its own: the inner binary's XML goes there, not to
@@ -80,7 +70,8 @@ TEST(OnVxe, HardwareScenarioSuitePassesOnTheRealKernel) {
 }
 
 TEST(OnVxe, EpollAndSelectWorkOnANotificationPipe) {
-  if (std::string missing = Missing(); !missing.empty()) {
+  if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
+      !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   absl::StatusOr<std::unique_ptr<ChildProcess>> run = ChildProcess::Start(
