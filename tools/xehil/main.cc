@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -308,7 +309,16 @@ int VmRun(std::vector<std::string> command) {
 int main(int argc, char** argv) {
   std::vector<std::string> args = xehil::ParseFlagsOrExit(
       argc, argv, kUsage,
-      {"demo", "watch", "info", "run", "list", "sim-run", "help"});
+      {"demo", "watch", "info", "run", "list", "sim-run", "vm-run", "help"});
+  // Under `bazel run` the process starts in its runfiles: paths the user
+  // typed are relative to where bazel was run (runfiles are found through
+  // /proc/self/exe, whatever the directory).
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+      dir != nullptr && *dir != '\0' && ::chdir(dir) != 0) {
+    std::cerr << "xehil: cannot enter " << dir << ": " << std::strerror(errno)
+              << "\n";
+    return 1;
+  }
   if (args.empty()) xehil::UsageError("missing command", kUsage);
   const std::string& command = args[0];
   if (command == "help") {
