@@ -11,17 +11,40 @@ XEHIL_COPTS = [
     "-Wno-missing-field-initializers",
 ]
 
+# The sanitizer runtime of --config=asan|tsan|ubsan, linked into every
+# dynamic binary and test (the configs compile with -fsanitize=...).
+SANITIZER_LINKOPTS = select({
+    "//bazel:asan": ["-fsanitize=address"],
+    "//bazel:tsan": ["-fsanitize=thread"],
+    "//bazel:ubsan": ["-fsanitize=undefined"],
+    "//conditions:default": [],
+})
+
+# A static binary (the vxe guest's init and probes, the static example)
+# cannot carry a sanitizer runtime: its sources are compiled uninstrumented
+# in the sanitizer configs (.bazelrc's per_file_copt) and it links without.
+STATIC_LINKOPTS = ["-static"]
+
 def xehil_cc_library(name, copts = [], **kwargs):
     native.cc_library(name = name, copts = XEHIL_COPTS + copts, **kwargs)
 
-def xehil_cc_binary(name, copts = [], **kwargs):
-    native.cc_binary(name = name, copts = XEHIL_COPTS + copts, **kwargs)
+def xehil_cc_binary(name, copts = [], linkopts = [], **kwargs):
+    """A binary; static (linkopts = STATIC_LINKOPTS) without a sanitizer."""
+    if "-static" not in linkopts:
+        linkopts = linkopts + SANITIZER_LINKOPTS
+    native.cc_binary(
+        name = name,
+        copts = XEHIL_COPTS + copts,
+        linkopts = linkopts,
+        **kwargs
+    )
 
-def xehil_cc_test(name, copts = [], deps = [], data = [], **kwargs):
+def xehil_cc_test(name, copts = [], deps = [], data = [], linkopts = [], **kwargs):
     """A gtest target; links gtest_main unless the test brings its own main."""
     native.cc_test(
         name = name,
         copts = XEHIL_COPTS + copts,
+        linkopts = linkopts + SANITIZER_LINKOPTS,
         deps = deps + ["@system//:gmock", "@system//:gtest_main"],
         # The TSan suppressions must be in the runfiles for --config=tsan.
         data = data + ["//bazel:tsan.supp"],
