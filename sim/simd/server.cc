@@ -54,15 +54,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.handshake_timeout_ms < 1) {
     return absl::InvalidArgumentError("handshake_timeout_ms must be positive");
   }
-  std::shared_ptr<sim::Device> device;
-  if (options.profile.has_value()) {
-    device = sim::Device::Create(*options.profile);
-  } else {
-    absl::StatusOr<std::shared_ptr<sim::Device>> named =
-        sim::Device::Create(options.device_profile);
-    if (!named.ok()) return named.status();
-    device = *std::move(named);
-  }
+  // Start(), not Create(profile): a worker thread that cannot start is a
+  // status here, never an abort.
+  absl::StatusOr<std::shared_ptr<sim::Device>> started =
+      options.profile.has_value() ? sim::Device::Start(*options.profile)
+                                  : sim::Device::Create(options.device_profile);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<sim::Device> device = *std::move(started);
   XEHIL_RETURN_IF_ERROR(ValidateScript(options.script, "script"));
 
   std::unique_ptr<Server> server(

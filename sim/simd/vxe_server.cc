@@ -55,15 +55,13 @@ absl::StatusOr<std::unique_ptr<VxeServer>> VxeServer::Open(
 
 absl::StatusOr<std::unique_ptr<VxeServer>> VxeServer::Create(
     UniqueFd control, VxeServerOptions options) {
-  std::shared_ptr<sim::Device> device;
-  if (options.profile.has_value()) {
-    device = sim::Device::Create(*options.profile);
-  } else {
-    absl::StatusOr<std::shared_ptr<sim::Device>> named =
-        sim::Device::Create(options.device_profile);
-    if (!named.ok()) return named.status();
-    device = *std::move(named);
-  }
+  // Start(), not Create(profile): a worker thread that cannot start is a
+  // status here, never an abort.
+  absl::StatusOr<std::shared_ptr<sim::Device>> started =
+      options.profile.has_value() ? sim::Device::Start(*options.profile)
+                                  : sim::Device::Create(options.device_profile);
+  if (!started.ok()) return started.status();
+  std::shared_ptr<sim::Device> device = *std::move(started);
   std::unique_ptr<VxeServer> server(
       new VxeServer(std::move(control), std::move(options), device));
   server->rules_.AddRules(server->options_.script);
