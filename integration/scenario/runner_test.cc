@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/scenario/scenario_test_util.h"
+#include "integration/scenario/scenario_test_util.h"
 #include "core/scenario/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

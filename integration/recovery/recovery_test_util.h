@@ -10,8 +10,8 @@
 //     engine->Post(e);
 //   });
 //   ASSERT_TRUE(rig.PauseVm(vm, -ENOMEM).ok());  // a VM_ERR is on its way
-#ifndef XEHIL_CORE_RECOVERY_RECOVERY_TEST_UTIL_H_
-#define XEHIL_CORE_RECOVERY_RECOVERY_TEST_UTIL_H_
+#ifndef XEHIL_INTEGRATION_RECOVERY_RECOVERY_TEST_UTIL_H_
+#define XEHIL_INTEGRATION_RECOVERY_RECOVERY_TEST_UTIL_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -154,4 +154,4 @@ class TestContext : public RecoveryContext {
 
 }  // namespace xehil::recovery_test
 
-#endif  // XEHIL_CORE_RECOVERY_RECOVERY_TEST_UTIL_H_
+#endif  // XEHIL_INTEGRATION_RECOVERY_RECOVERY_TEST_UTIL_H_

@@ -9,9 +9,10 @@
 #include "core/scenario/loader.h"
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
-#include "core/scenario/scenario_test_util.h"
+#include "environment/sim_environment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "integration/scenario/scenario_test_util.h"
 
 namespace xehil {
 namespace {

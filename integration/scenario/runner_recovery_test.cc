@@ -11,6 +11,7 @@
 #include "core/scenario/loader.h"
 #include "core/scenario/runner.h"
 #include "core/scenario/testing.h"
+#include "environment/sim_environment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

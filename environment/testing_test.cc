@@ -1,6 +1,6 @@
 // The gtest harness: scenario files from the runfiles, ScenarioPassed()'s
 // explanation of a failed run.
-#include "core/scenario/testing.h"
+#include "environment/testing.h"
 
 #include <algorithm>
 #include <memory>
@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kScenario[] =
-    "core/scenario/testdata/transient_enomem.textproto";
+    "environment/testdata/transient_enomem.textproto";
 
 TEST(RunScenarioFileOnSim, RunsAScenarioFileWithTheDefaultPolicy) {
   absl::StatusOr<Report> report = RunScenarioFileOnSim(kScenario);

@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "core/base/errno_status.h"
-#include "core/recovery/recovery_test_util.h"
+#include "integration/recovery/recovery_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

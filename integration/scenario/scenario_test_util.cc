@@ -1,6 +1,7 @@
-#include "core/scenario/scenario_test_util.h"
+#include "integration/scenario/scenario_test_util.h"
 
 #include "core/scenario/loader.h"
+#include "environment/sim_environment.h"
 #include "gtest/gtest.h"
 
 namespace xehil::scenario_test {

@@ -8,8 +8,8 @@
 //   auto lease = injector.Acquire({/*region_instance=*/1, 12 << 20});
 //
 // Thread-safe.
-#ifndef XEHIL_CORE_PRESSURE_SIM_PRESSURE_INJECTOR_H_
-#define XEHIL_CORE_PRESSURE_SIM_PRESSURE_INJECTOR_H_
+#ifndef XEHIL_SIM_SIM_PRESSURE_INJECTOR_H_
+#define XEHIL_SIM_SIM_PRESSURE_INJECTOR_H_
 
 #include <memory>
 #include <mutex>
@@ -42,4 +42,4 @@ class SimPressureInjector : public PressureInjector {
 
 }  // namespace xehil
 
-#endif  // XEHIL_CORE_PRESSURE_SIM_PRESSURE_INJECTOR_H_
+#endif  // XEHIL_SIM_SIM_PRESSURE_INJECTOR_H_

@@ -1,4 +1,4 @@
-#include "core/pressure/sim_pressure_injector.h"
+#include "sim/sim_pressure_injector.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "core/recovery/recovery_test_util.h"
+#include "integration/recovery/recovery_test_util.h"
 
 #include <time.h>
 

@@ -8,7 +8,7 @@
 #include "core/base/errno_status.h"
 #include "core/recovery/default_policy.h"
 #include "core/recovery/recovery_engine.h"
-#include "core/recovery/recovery_test_util.h"
+#include "integration/recovery/recovery_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

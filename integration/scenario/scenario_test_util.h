@@ -3,8 +3,8 @@
 //
 //   Report r = RunText(absl::StrCat(kOneVm, R"pb(name: "x" ...)pb"));
 //   EXPECT_EQ(Find(r, "recovered")->result(), RESULT_PASS);
-#ifndef XEHIL_CORE_SCENARIO_SCENARIO_TEST_UTIL_H_
-#define XEHIL_CORE_SCENARIO_SCENARIO_TEST_UTIL_H_
+#ifndef XEHIL_INTEGRATION_SCENARIO_SCENARIO_TEST_UTIL_H_
+#define XEHIL_INTEGRATION_SCENARIO_SCENARIO_TEST_UTIL_H_
 
 #include <string>
 
@@ -41,4 +41,4 @@ const ExpectationResult* Find(const Report& report, const std::string& name);
 
 }  // namespace xehil::scenario_test
 
-#endif  // XEHIL_CORE_SCENARIO_SCENARIO_TEST_UTIL_H_
+#endif  // XEHIL_INTEGRATION_SCENARIO_SCENARIO_TEST_UTIL_H_

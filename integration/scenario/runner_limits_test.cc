@@ -9,10 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/scenario/runner.h"
-#include "core/scenario/scenario_test_util.h"
 #include "core/scenario/testing.h"
+#include "environment/sim_environment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "integration/scenario/scenario_test_util.h"
 #include "sim/address_space_cap.h"
 
 namespace xehil {
@@ -133,11 +134,13 @@ TEST(RunScenario, VramOnlyBoOnIntegratedDeviceSkips) {
   EXPECT_THAT(report->reason(), HasSubstr("VRAM"));
 }
 
-TEST(RunScenario, WithoutSimulatorFaultsAndPressureAreSkipped) {
+TEST(RunScenario, WithoutCapabilitiesFaultsAndPressureAreSkippedWithTheReason) {
   absl::StatusOr<RunEnvironment> sim = MakeSimEnvironment("dg2-16g");
   ASSERT_TRUE(sim.ok()) << sim.status();
   RunEnvironment hardware_like;  // files on a device, nothing else
   hardware_like.open_file = sim->open_file;
+  hardware_like.faults_missing = "no faults on this test device";
+  hardware_like.pressure_missing = "no hog on this test device";
   hardware_like.backend_name = "xe";
   hardware_like.device_description = "test device";
   absl::StatusOr<Report> report =
@@ -165,8 +168,9 @@ TEST(RunScenario, WithoutSimulatorFaultsAndPressureAreSkipped) {
                         "'vm' with -ENOMEM"));
   EXPECT_THAT(report->skipped_steps(2), HasSubstr("was skipped"));
   EXPECT_THAT(report->skipped_steps(0),
-              HasSubstr("scripted faults need the simulator"));
-  EXPECT_THAT(report->skipped_steps(1), HasSubstr("no pressure injector"));
+              HasSubstr("no faults on this test device"));
+  EXPECT_THAT(report->skipped_steps(1),
+              HasSubstr("no hog on this test device"));
   // The expectations still run.
   EXPECT_THAT(*report, ScenarioPassed());
   EXPECT_EQ(report->backend(), "xe");
@@ -188,6 +192,7 @@ TEST(RunScenario, FailureAfterStepsThatCouldNotRunIsASkipNamingThem) {
   ASSERT_TRUE(sim.ok()) << sim.status();
   RunEnvironment hardware_like;
   hardware_like.open_file = sim->open_file;
+  hardware_like.faults_missing = "no faults on this test device";
   hardware_like.backend_name = "xe";
   hardware_like.device_description = "test device";
   absl::StatusOr<Report> report =
@@ -211,8 +216,7 @@ TEST(RunScenario, FailureAfterStepsThatCouldNotRunIsASkipNamingThem) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->result(), RESULT_SKIP);
   EXPECT_THAT(report->reason(), HasSubstr("could not run every step here"));
-  EXPECT_THAT(report->reason(),
-              HasSubstr("scripted faults need the simulator"));
+  EXPECT_THAT(report->reason(), HasSubstr("no faults on this test device"));
   EXPECT_THAT(report->reason(), HasSubstr("would be RESULT_FAIL"));
   ASSERT_THAT(report->expectations(), SizeIs(1));
   EXPECT_EQ(report->expectations(0).result(), RESULT_FAIL);

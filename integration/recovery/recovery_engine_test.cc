@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/recovery/default_policy.h"
-#include "core/recovery/recovery_test_util.h"
+#include "integration/recovery/recovery_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
