@@ -23,7 +23,7 @@
 #include "sim/simd/script.h"
 #include "sim/simd/server.h"
 #include "sim/simd/vxe_server.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to listen on (default $XDG_RUNTIME_DIR/xehil-simd.sock, "

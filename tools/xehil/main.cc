@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sim/device_profile.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
 #include "environment/registry.h"
 #include "tools/xehil/backend_select.h"
 #include "tools/xehil/demo.h"

@@ -1,4 +1,4 @@
-#include "tools/common/flags.h"
+#include "common/flags.h"
 
 #include <string>
 #include <vector>

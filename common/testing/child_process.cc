@@ -1,4 +1,4 @@
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,7 +16,7 @@
 
 extern char** environ;
 
-namespace xehil::agent::testing {
+namespace xehil::process_testing {
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::string& program, const std::vector<std::string>& args) {
@@ -165,4 +165,4 @@ CommandResult RunCommand(const std::string& program,
   return result;
 }
 
-}  // namespace xehil::agent::testing
+}  // namespace xehil::process_testing

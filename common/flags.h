@@ -9,8 +9,8 @@
 //     std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv,
 //     kUsage);
 //     ...
-#ifndef XEHIL_TOOLS_COMMON_FLAGS_H_
-#define XEHIL_TOOLS_COMMON_FLAGS_H_
+#ifndef XEHIL_COMMON_FLAGS_H_
+#define XEHIL_COMMON_FLAGS_H_
 
 #include <string>
 #include <vector>
@@ -49,4 +49,4 @@ std::string ProgramName();
 
 }  // namespace xehil
 
-#endif  // XEHIL_TOOLS_COMMON_FLAGS_H_
+#endif  // XEHIL_COMMON_FLAGS_H_

@@ -11,8 +11,8 @@
 //   std::optional<int> code = (*agent)->WaitExit(kLongWait);  // 0
 //
 // The destructor SIGKILLs a child still running and reaps it.
-#ifndef XEHIL_TOOLS_AGENT_TESTING_CHILD_PROCESS_H_
-#define XEHIL_TOOLS_AGENT_TESTING_CHILD_PROCESS_H_
+#ifndef XEHIL_COMMON_TESTING_CHILD_PROCESS_H_
+#define XEHIL_COMMON_TESTING_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace xehil::agent::testing {
+namespace xehil::process_testing {
 
 class ChildProcess {
  public:
@@ -77,6 +77,6 @@ CommandResult RunCommand(const std::string& program,
                          const std::vector<std::string>& args,
                          absl::Duration timeout = absl::Seconds(20));
 
-}  // namespace xehil::agent::testing
+}  // namespace xehil::process_testing
 
-#endif  // XEHIL_TOOLS_AGENT_TESTING_CHILD_PROCESS_H_
+#endif  // XEHIL_COMMON_TESTING_CHILD_PROCESS_H_
