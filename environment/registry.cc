@@ -23,17 +23,16 @@ absl::StatusOr<EnvironmentName> ParseEnvironmentName(absl::string_view name) {
   if (colon != absl::string_view::npos) {
     parsed.argument = std::string(name.substr(colon + 1));
     if (parsed.argument.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "environment '", name, "': nothing after ':' (write '",
-          parsed.kind, "' for the default)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment '", name, "': nothing after ':' (write '",
+                       parsed.kind, "' for the default)"));
     }
   }
   if (parsed.kind == "sim" || parsed.kind == "simd" || parsed.kind == "xe") {
     return parsed;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown environment '", name, "'; one of:\n",
-                   EnvironmentNamesHelp()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown environment '", name, "'; one of:\n", EnvironmentNamesHelp()));
 }
 
 absl::StatusOr<RunEnvironment> OpenEnvironment(
@@ -41,8 +40,8 @@ absl::StatusOr<RunEnvironment> OpenEnvironment(
   absl::StatusOr<EnvironmentName> parsed = ParseEnvironmentName(name);
   if (!parsed.ok()) return parsed.status();
   if (parsed->kind == "sim") {
-    return MakeSimEnvironment(SimProfileFor(defaults.sim_profile,
-                                            parsed->argument));
+    return MakeSimEnvironment(
+        SimProfileFor(defaults.sim_profile, parsed->argument));
   }
   if (parsed->kind == "simd") return MakeSimdEnvironment(parsed->argument);
   return MakeXeEnvironment(parsed->argument);

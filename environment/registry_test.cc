@@ -29,7 +29,8 @@ TEST(ParseEnvironmentName, AcceptsEachKindWithAndWithoutArgument) {
 TEST(ParseEnvironmentName, UnknownKindListsTheForms) {
   absl::StatusOr<EnvironmentName> parsed = ParseEnvironmentName("gpu");
   EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(parsed.status().message(), HasSubstr("unknown environment 'gpu'"));
+  EXPECT_THAT(parsed.status().message(),
+              HasSubstr("unknown environment 'gpu'"));
   EXPECT_THAT(parsed.status().message(), HasSubstr("simd[:SOCKET]"));
 }
 
@@ -100,8 +101,7 @@ TEST(OpenEnvironment, MissingDevicesSayWhatIsMissing) {
 class SimdEnvironment : public simd::testing::ServerTest {};
 
 TEST_F(SimdEnvironment, FilesAreConnectionsToTheDaemon) {
-  absl::StatusOr<RunEnvironment> env =
-      OpenEnvironment("simd:" + socket_);
+  absl::StatusOr<RunEnvironment> env = OpenEnvironment("simd:" + socket_);
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(env->backend_name, "simd");
   EXPECT_FALSE(env->private_device);

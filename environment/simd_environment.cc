@@ -10,8 +10,7 @@
 namespace xehil {
 
 absl::StatusOr<RunEnvironment> MakeSimdEnvironment(const std::string& socket) {
-  const std::string path =
-      socket.empty() ? simd::DefaultSocketPath() : socket;
+  const std::string path = socket.empty() ? simd::DefaultSocketPath() : socket;
   XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<simd::RemoteBackend> probe,
                          simd::RemoteBackend::Connect(path));
   RunEnvironment env;

@@ -27,8 +27,9 @@ absl::StatusOr<Report> RunScenarioFileOn(absl::string_view environment,
 absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
                                             PolicyFactory policy,
                                             std::string profile) {
-  return RunScenarioFileOn(profile.empty() ? "sim" : absl::StrCat("sim:", profile),
-                           path, std::move(policy));
+  return RunScenarioFileOn(
+      profile.empty() ? "sim" : absl::StrCat("sim:", profile), path,
+      std::move(policy));
 }
 
 }  // namespace xehil

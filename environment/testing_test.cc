@@ -18,8 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kScenario[] =
-    "environment/testdata/transient_enomem.textproto";
+constexpr char kScenario[] = "environment/testdata/transient_enomem.textproto";
 
 TEST(RunScenarioFileOnSim, RunsAScenarioFileWithTheDefaultPolicy) {
   absl::StatusOr<Report> report = RunScenarioFileOnSim(kScenario);

@@ -74,11 +74,11 @@ TEST_P(LibraryOnXe, Passes) {
   ASSERT_TRUE(report.ok()) << report.status();
   // What this environment could not do, per scenario, in the test log.
   for (const std::string& skipped : report->skipped_steps()) {
-    std::cout << report->scenario() << " on " << kEnvironment
-              << ": skipped " << skipped << "\n";
+    std::cout << report->scenario() << " on " << kEnvironment << ": skipped "
+              << skipped << "\n";
   }
-  ::testing::Test::RecordProperty(
-      "skipped_steps", absl::StrJoin(report->skipped_steps(), "; "));
+  ::testing::Test::RecordProperty("skipped_steps",
+                                  absl::StrJoin(report->skipped_steps(), "; "));
   if (report->result() == RESULT_SKIP) {
     GTEST_SKIP() << report->scenario() << " on " << report->device() << ": "
                  << report->reason();

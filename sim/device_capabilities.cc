@@ -3,8 +3,7 @@
 namespace xehil::sim {
 
 absl::Status DeviceCapabilities::FailNextRebinds(uint64_t client_id,
-                                                 uint32_t vm_id,
-                                                 uint32_t count,
+                                                 uint32_t vm_id, uint32_t count,
                                                  int negative_errno) {
   return device_->FailNextRebinds(client_id, vm_id, count, negative_errno);
 }

@@ -31,8 +31,7 @@ class DeviceCapabilities : public FaultInjector, public VmObserver {
                                 uint32_t count) override;
   absl::Status DropNextRecords(uint64_t client_id, uint32_t count) override;
   absl::Status TriggerRebind(uint64_t client_id, uint32_t vm_id) override;
-  absl::StatusOr<ObservedVm> GetVm(uint64_t client_id,
-                                   uint32_t vm_id) override;
+  absl::StatusOr<ObservedVm> GetVm(uint64_t client_id, uint32_t vm_id) override;
   absl::Status WaitIdle() override;
 
  private:

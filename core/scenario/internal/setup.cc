@@ -283,14 +283,15 @@ SetupOutcome SetUp(RunState& state) {
         absl::StrCat("setup.files[", f, "] '", files[f].name(), "'");
     absl::StatusOr<OpenedFile> opened = state.env.open_file();
     if (!opened.ok()) {
-      return Failed(absl::StrCat(where, ": opening the device: ",
-                                 opened.status().ToString()));
+      return Failed(absl::StrCat(
+          where, ": opening the device: ", opened.status().ToString()));
     }
     auto entry = std::make_unique<FileEntry>();
     entry->name = files[f].name();
     entry->spec = &files[f];
     entry->client_id = opened->client_id;
-    entry->backend = std::make_unique<ClosableBackend>(std::move(opened->backend));
+    entry->backend =
+        std::make_unique<ClosableBackend>(std::move(opened->backend));
     entry->xe = std::make_unique<XeDevice>(*entry->backend);
     const size_t index = state.files.size();
     state.file_by_name[entry->name] = index;

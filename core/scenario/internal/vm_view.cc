@@ -2,9 +2,9 @@
 
 #include <chrono>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/status/status.h"
 #include "core/base/errno_status.h"
 
 namespace xehil::scenario_internal {
