@@ -13,13 +13,13 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
 
-using agent::testing::ChildProcess;
+using process_testing::ChildProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
