@@ -9,7 +9,15 @@ XEHIL_COPTS = [
     "-Wextra",
     "-Werror",
     "-Wno-missing-field-initializers",
-]
+] + select({
+    # clang only (--config=tsa compiles with clang): the lock contracts
+    # written with Abseil's annotations (absl/base/thread_annotations.h).
+    "//bazel:thread_safety": [
+        "-Wthread-safety",
+        "-Werror=thread-safety",
+    ],
+    "//conditions:default": [],
+})
 
 # The sanitizer runtime of --config=asan|tsan|ubsan, linked into every
 # dynamic binary and test (the configs compile with -fsanitize=...).
