@@ -12,9 +12,12 @@ XEHIL_COPTS = [
 ] + select({
     # clang only (--config=tsa compiles with clang): the lock contracts
     # written with Abseil's annotations (absl/base/thread_annotations.h).
+    # -beta checks ABSL_ACQUIRED_AFTER/BEFORE (lock order) too.
     "//bazel:thread_safety": [
         "-Wthread-safety",
+        "-Wthread-safety-beta",
         "-Werror=thread-safety",
+        "-Werror=thread-safety-beta",
     ],
     "//conditions:default": [],
 })
