@@ -12,7 +12,18 @@ XEHIL_COPTS = [
     "-Wextra",
     "-Werror",
     "-Wno-missing-field-initializers",
-]
+] + select({
+    # clang only (--config=tsa compiles with clang): the lock contracts
+    # written with Abseil's annotations (absl/base/thread_annotations.h).
+    # -beta checks ABSL_ACQUIRED_AFTER/BEFORE (lock order) too.
+    "//bazel:thread_safety": [
+        "-Wthread-safety",
+        "-Wthread-safety-beta",
+        "-Werror=thread-safety",
+        "-Werror=thread-safety-beta",
+    ],
+    "//conditions:default": [],
+})
 
 # The sanitizer runtime of --config=asan|tsan|ubsan, linked into every
 # dynamic binary and test (the configs compile with -fsanitize=...).

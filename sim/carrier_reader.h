@@ -93,6 +93,8 @@ class CarrierReader {
 
   const int scratch_read_;
   const int scratch_write_;
+  // std::mutex, not absl::Mutex: this goes into libxehil_preload.so, which
+  // links nothing but libc, libdl and libstdc++.
   mutable std::mutex mu_;
   bool note_loss_ = false;
   // Big enough for a whole ring: 512 records of 127 bytes plus markers.

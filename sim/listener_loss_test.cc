@@ -2,13 +2,12 @@
 // loss record: the schedule that a listener reading once per POLLIN loses.
 #include <errno.h>
 
-#include <condition_variable>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <variant>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "core/uapi/xe_uapi.h"
 #include "core/watch/listener.h"
 #include "gtest/gtest.h"
@@ -22,25 +21,26 @@ class Events {
  public:
   Listener::Callback callback() {
     return [this](const WatchEvent& event) {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (std::holds_alternative<Lost>(event)) ++lost_;
       if (std::holds_alternative<VmError>(event)) ++vm_errors_;
-      cv_.notify_all();
     };
   }
   // True once the loss and `vm_errors` errors were delivered (20 s at most:
   // only a listener that never reads the loss record gets there).
   bool WaitForLossAnd(int vm_errors) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, std::chrono::seconds(20),
-                        [&] { return lost_ >= 1 && vm_errors_ >= vm_errors; });
+    absl::MutexLock lock(&mu_);
+    auto delivered = [&] {
+      mu_.AssertReaderHeld();
+      return lost_ >= 1 && vm_errors_ >= vm_errors;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&delivered), absl::Seconds(20));
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int lost_ = 0;
-  int vm_errors_ = 0;
+  absl::Mutex mu_;
+  int lost_ ABSL_GUARDED_BY(mu_) = 0;
+  int vm_errors_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 TEST(ListenerOnSimulatedPipe, HearsALossWhenTheRingDrainsAtTheFlaggedRecord) {

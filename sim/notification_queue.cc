@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "core/uapi/xe_uapi.h"
 #include "sim/carrier_notification_reader.h"
@@ -139,7 +140,7 @@ NotificationQueue::NotificationQueue(UniqueFd write_end, uint64_t inode,
 NotificationQueue::~NotificationQueue() = default;
 
 int NotificationQueue::SetSize(unsigned long notes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (capacity_ != 0) return -EBUSY;
   if (notes < 1 || notes > XEHIL_WATCH_QUEUE_MAX_NOTES) return -EINVAL;
   constexpr unsigned long kPage = XEHIL_WATCH_QUEUE_NOTES_PER_PAGE;
@@ -149,7 +150,7 @@ int NotificationQueue::SetSize(unsigned long notes) {
 
 int NotificationQueue::SetFilter(const watch_notification_filter* filter) {
   if (filter == nullptr) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     filter_.reset();
     return 0;
   }
@@ -169,7 +170,7 @@ int NotificationQueue::SetFilter(const watch_notification_filter* filter) {
     effective.push_back(entry);
   }
   // Even with no known entry left the filter is set: it rejects all but meta.
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   filter_ = std::move(effective);
   return 0;
 }
@@ -193,7 +194,7 @@ bool NotificationQueue::Post(absl::Span<const uint8_t> record,
   std::vector<uint8_t> bytes(record.begin(), record.end());
   std::memcpy(bytes.data(), &header, sizeof(header));
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (header.type != WATCH_TYPE_META &&
       !PassesFilterLocked(header.type, header.subtype, header.info)) {
     ++stats_.filtered;
@@ -207,7 +208,7 @@ bool NotificationQueue::PostRemoval(uint8_t watch_id) {
       MetaRecord(WATCH_META_REMOVAL_NOTIFICATION,
                  sizeof(watch_notification) |
                      (static_cast<uint32_t>(watch_id) << WATCH_INFO_ID__SHIFT));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!QueueLocked(bytes)) return false;
   ++stats_.removals;
   return true;
@@ -311,17 +312,17 @@ bool NotificationQueue::Refers(int fd) const {
 }
 
 uint32_t NotificationQueue::capacity_notes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return capacity_;
 }
 
 void NotificationQueue::CloseWriteEnd() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   write_end_.reset();
 }
 
 NotificationQueue::Stats NotificationQueue::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 

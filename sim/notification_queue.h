@@ -37,12 +37,13 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/backend/kernel_backend.h"
 #include "core/base/unique_fd.h"
@@ -117,37 +118,42 @@ class NotificationQueue {
   NotificationQueue(UniqueFd write_end, uint64_t inode, uint64_t device);
   // Records the reader has consumed since the last call stop counting
   // against the ring. Requires mu_.
-  void ReclaimConsumedLocked();
-  bool PassesFilterLocked(uint32_t type, uint32_t subtype, uint32_t info) const;
+  void ReclaimConsumedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool PassesFilterLocked(uint32_t type, uint32_t subtype, uint32_t info) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues one record (id and filter already applied) against the ring:
   // unsized and full-ring drops, loss record, stats. Requires mu_.
-  bool QueueLocked(absl::Span<const uint8_t> bytes);
+  bool QueueLocked(absl::Span<const uint8_t> bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts a ring-full drop and writes the loss record for the first drop
   // since the last queued record. Requires mu_.
-  void DropFullLocked();
+  void DropFullLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   enum class WriteResult { kWritten, kWouldBlock, kFailed };
   // Writes one record without raising SIGPIPE and tracks it in in_flight_
   // (`counts`: it takes a note). Requires mu_.
-  WriteResult WriteLocked(absl::Span<const uint8_t> bytes, bool counts);
+  WriteResult WriteLocked(absl::Span<const uint8_t> bytes, bool counts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  UniqueFd write_end_;
+  mutable absl::Mutex mu_;
+  UniqueFd write_end_ ABSL_GUARDED_BY(mu_);
   const uint64_t inode_;
   const uint64_t device_;
-  uint32_t capacity_ = 0;  // notes; 0 until SetSize
-  std::optional<std::vector<watch_notification_type_filter>> filter_;
+  uint32_t capacity_ ABSL_GUARDED_BY(mu_) = 0;  // notes; 0 until SetSize
+  std::optional<std::vector<watch_notification_type_filter>> filter_
+      ABSL_GUARDED_BY(mu_);
   // Lengths of records in the pipe not yet fully consumed, oldest first;
   // `counts` is false for loss records, which take no note.
   struct InFlight {
     uint32_t length;
     bool counts;
   };
-  std::deque<InFlight> in_flight_;
-  uint32_t notes_in_use_ = 0;
-  uint64_t bytes_written_ = 0;
-  uint64_t bytes_reclaimed_ = 0;
-  bool loss_pending_ = false;  // a loss record follows the last queued record
-  Stats stats_;
+  std::deque<InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
+  uint32_t notes_in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_reclaimed_ ABSL_GUARDED_BY(mu_) = 0;
+  bool loss_pending_ ABSL_GUARDED_BY(mu_) =
+      false;  // a loss record follows the last queued record
+  Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil::sim

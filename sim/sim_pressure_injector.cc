@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil {
@@ -44,7 +45,7 @@ absl::StatusOr<std::unique_ptr<PressureLease>> SimPressureInjector::Acquire(
   XEHIL_RETURN_IF_ERROR(ValidatePressureSpec(spec));
   // Like real memory: no more pressure than the region holds. The check and
   // the injection are one step for this injector's leases.
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const sim::RegionUsage& region : device_->Regions()) {
     if (region.spec.instance != spec.region_instance) continue;
     const uint64_t total = region.spec.total_bytes;

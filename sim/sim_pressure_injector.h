@@ -12,9 +12,9 @@
 #define XEHIL_SIM_SIM_PRESSURE_INJECTOR_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "core/pressure/lease_reaper.h"
 #include "core/pressure/pressure_injector.h"
 #include "sim/device.h"
@@ -37,7 +37,7 @@ class SimPressureInjector : public PressureInjector {
  private:
   const std::shared_ptr<sim::Device> device_;
   const std::shared_ptr<LeaseReaper> reaper_;
-  std::mutex mu_;  // serialises Acquire's check and injection
+  absl::Mutex mu_;  // serialises Acquire's check and injection
 };
 
 }  // namespace xehil

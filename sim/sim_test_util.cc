@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
+
 namespace xehil::sim::testing {
 
 int VmCreate(KernelBackend& backend, uint32_t flags, uint32_t* vm_id) {
@@ -175,21 +177,19 @@ void SimFileTest::FailRebind(uint32_t vm, int error) {
 }
 
 void WorkerGate::Enter() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   entered_ = true;
-  cv_.notify_all();
-  cv_.wait(lock, [this] { return open_; });
+  mu_.Await(absl::Condition(&open_));
 }
 
 void WorkerGate::WaitEntered() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return entered_; });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&entered_));
 }
 
 void WorkerGate::Open() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   open_ = true;
-  cv_.notify_all();
 }
 
 }  // namespace xehil::sim::testing

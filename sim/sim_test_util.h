@@ -14,12 +14,12 @@
 #define XEHIL_SIM_SIM_TEST_UTIL_H_
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
 #include "core/base/monotonic_clock.h"
 #include "core/uapi/xe_uapi.h"
@@ -106,10 +106,9 @@ class WorkerGate {
   void Open();
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool entered_ = false;
-  bool open_ = false;
+  absl::Mutex mu_;
+  bool entered_ ABSL_GUARDED_BY(mu_) = false;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace xehil::sim::testing

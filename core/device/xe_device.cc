@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil {
 namespace {
@@ -105,11 +106,11 @@ absl::StatusOr<std::vector<EngineInfo>> XeDevice::QueryEngines() {
 absl::StatusOr<uint32_t> XeDevice::CreateVm(uint32_t flags) {
   drm_xe_vm_create create{};
   create.flags = flags;
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  absl::MutexLock lifecycle(&lifecycle_mu_);
   XEHIL_RETURN_IF_ERROR(
       Call(DRM_IOCTL_XE_VM_CREATE, &create, "VM_CREATE flags ", Hex(flags)));
   if (flags & DRM_XE_VM_CREATE_FLAG_RESTARTABLE) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     restartable_vms_.insert(create.vm_id);
   }
   return create.vm_id;
@@ -118,11 +119,11 @@ absl::StatusOr<uint32_t> XeDevice::CreateVm(uint32_t flags) {
 absl::Status XeDevice::DestroyVm(uint32_t vm_id) {
   drm_xe_vm_destroy destroy{};
   destroy.vm_id = vm_id;
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  absl::MutexLock lifecycle(&lifecycle_mu_);
   absl::Status status =
       Call(DRM_IOCTL_XE_VM_DESTROY, &destroy, "VM_DESTROY vm ", vm_id);
   if (status.ok() || StatusErrno(status) == -ENOENT) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     restartable_vms_.erase(vm_id);
     auto [first, last] = BindingsOfLocked(vm_id);
     bindings_.erase(first, last);
@@ -166,7 +167,7 @@ absl::Status XeDevice::BindBo(uint32_t vm_id, uint32_t bo, uint64_t offset,
   XEHIL_RETURN_IF_ERROR(Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id,
                              " map bo ", bo, " offset ", Hex(offset), " at ",
                              Hex(addr), " range ", Hex(range)));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   CutBindingsLocked(vm_id, addr, range);
   bindings_[{vm_id, addr}] = Binding{bo, offset, addr, range};
   return absl::OkStatus();
@@ -181,7 +182,7 @@ absl::Status XeDevice::Unbind(uint32_t vm_id, uint64_t addr, uint64_t range) {
   bind.bind.op = DRM_XE_VM_BIND_OP_UNMAP;
   XEHIL_RETURN_IF_ERROR(Call(DRM_IOCTL_XE_VM_BIND, &bind, "VM_BIND vm ", vm_id,
                              " unmap at ", Hex(addr), " range ", Hex(range)));
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   CutBindingsLocked(vm_id, addr, range);
   return absl::OkStatus();
 }
@@ -281,13 +282,13 @@ absl::StatusOr<NotificationPipe> XeDevice::WatchQueue(
 }
 
 std::vector<uint32_t> XeDevice::RestartableVms() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::vector<uint32_t>(restartable_vms_.begin(),
                                restartable_vms_.end());
 }
 
 std::vector<Binding> XeDevice::BindingsOf(uint32_t vm_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<Binding> out;
   auto it = bindings_.lower_bound({vm_id, 0});
   for (; it != bindings_.end() && it->first.first == vm_id; ++it) {

@@ -17,14 +17,15 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
 #include "core/base/errno_status.h"
 #include "core/uapi/xe_uapi.h"
@@ -145,17 +146,20 @@ class XeDevice {
   KernelBackend& backend_;
   // Held across VM_CREATE and VM_DESTROY with their bookkeeping, so a
   // destroy cannot forget an id the kernel has just handed out again.
-  std::mutex lifecycle_mu_;
-  // Removes [addr, addr + range) from the VM's bindings. Requires mu_.
-  void CutBindingsLocked(uint32_t vm_id, uint64_t addr, uint64_t range);
+  absl::Mutex lifecycle_mu_;
+  // Removes [addr, addr + range) from the VM's bindings.
+  void CutBindingsLocked(uint32_t vm_id, uint64_t addr, uint64_t range)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;  // guards restartable_vms_ and bindings_
-  std::set<uint32_t> restartable_vms_;
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(lifecycle_mu_);
+  std::set<uint32_t> restartable_vms_ ABSL_GUARDED_BY(mu_);
   // (vm id, address) -> binding: one map node a binding, none a VM.
-  std::map<std::pair<uint32_t, uint64_t>, Binding> bindings_;
+  std::map<std::pair<uint32_t, uint64_t>, Binding> bindings_
+      ABSL_GUARDED_BY(mu_);
   // The VM's bindings: [first, end of its range).
   using BindingIt = std::map<std::pair<uint32_t, uint64_t>, Binding>::iterator;
-  std::pair<BindingIt, BindingIt> BindingsOfLocked(uint32_t vm_id);
+  std::pair<BindingIt, BindingIt> BindingsOfLocked(uint32_t vm_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace xehil

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil {
 
@@ -34,7 +35,7 @@ int64_t LatencyHistogram::BucketUpperBound(size_t index) {
 }
 
 void LatencyHistogram::Record(int64_t ns) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (ns < 0) {
     ++clamped_negative_;
     ns = 0;
@@ -54,7 +55,7 @@ void LatencyHistogram::MergeFrom(const LatencyHistogram& other) {
   int64_t min = 0, max = 0;
   long double sum = 0;
   {
-    std::lock_guard<std::mutex> lock(other.mu_);
+    absl::MutexLock lock(&other.mu_);
     buckets = other.buckets_;
     count = other.count_;
     clamped = other.clamped_negative_;
@@ -63,7 +64,7 @@ void LatencyHistogram::MergeFrom(const LatencyHistogram& other) {
     sum = other.sum_;
   }
   if (count == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < kNumBuckets; ++i) buckets_[i] += buckets[i];
   if (count_ == 0 || min < min_) min_ = min;
   if (count_ == 0 || max > max_) max_ = max;
@@ -91,17 +92,17 @@ int64_t LatencyHistogram::PercentileLocked(double percent) const {
 }
 
 int64_t LatencyHistogram::Percentile(double percent) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return PercentileLocked(percent);
 }
 
 uint64_t LatencyHistogram::count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return count_;
 }
 
 LatencyHistogram::Summary LatencyHistogram::Summarize() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Summary s;
   if (count_ == 0) return s;
   s.count = count_;
@@ -126,7 +127,7 @@ std::string LatencyHistogram::ToString() const {
 }
 
 void LatencyHistogram::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   buckets_.fill(0);
   count_ = 0;
   clamped_negative_ = 0;

@@ -21,8 +21,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil {
 
@@ -78,15 +80,16 @@ class LatencyHistogram {
   static int64_t BucketUpperBound(size_t index);  // inclusive
 
  private:
-  int64_t PercentileLocked(double percent) const;
+  int64_t PercentileLocked(double percent) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  std::array<uint64_t, kNumBuckets> buckets_{};
-  uint64_t count_ = 0;
-  uint64_t clamped_negative_ = 0;
-  int64_t min_ = 0;
-  int64_t max_ = 0;
-  long double sum_ = 0;
+  mutable absl::Mutex mu_;
+  std::array<uint64_t, kNumBuckets> buckets_ ABSL_GUARDED_BY(mu_){};
+  uint64_t count_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t clamped_negative_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t min_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t max_ ABSL_GUARDED_BY(mu_) = 0;
+  long double sum_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // "850ns", "12.5us", "3.20ms", "1.50s".

@@ -9,10 +9,10 @@ namespace xehil {
 
 LeaseReaper::~LeaseReaper() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -29,7 +29,7 @@ absl::StatusOr<LeaseReaper::Id> LeaseReaper::Schedule(
   const Clock::time_point deadline = DeadlineAfter(after);
   Id id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!thread_.joinable()) {
       try {
         thread_ = std::thread([this] { Loop(); });
@@ -42,27 +42,27 @@ absl::StatusOr<LeaseReaper::Id> LeaseReaper::Schedule(
     entries_[id] = Entry{deadline, std::move(callback)};
     by_deadline_.emplace(deadline, id);
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   return id;
 }
 
 bool LeaseReaper::Reschedule(Id id, absl::Duration after) {
   const Clock::time_point deadline = DeadlineAfter(after);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) return false;
     by_deadline_.erase({it->second.deadline, id});
     it->second.deadline = deadline;
     by_deadline_.emplace(deadline, id);
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   return true;
 }
 
 bool LeaseReaper::Cancel(Id id) {
   std::function<void()> dropped;  // destroyed after the lock is released
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   by_deadline_.erase({it->second.deadline, id});
@@ -72,31 +72,33 @@ bool LeaseReaper::Cancel(Id id) {
 }
 
 size_t LeaseReaper::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return entries_.size();
 }
 
 void LeaseReaper::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stopping_) {
     if (by_deadline_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     const auto [deadline, id] = *by_deadline_.begin();
-    if (Clock::now() < deadline) {
-      cv_.wait_until(lock, deadline);
+    const Clock::time_point now = Clock::now();
+    if (now < deadline) {
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(deadline - now));
       continue;
     }
     by_deadline_.erase(by_deadline_.begin());
     auto it = entries_.find(id);
     std::function<void()> callback = std::move(it->second.callback);
     entries_.erase(it);
-    lock.unlock();
+    mu_.Unlock();
     callback();
     callback = nullptr;  // its captures go before the lock is retaken
-    lock.lock();
+    mu_.Lock();
   }
+  mu_.Unlock();
 }
 
 }  // namespace xehil

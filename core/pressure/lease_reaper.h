@@ -19,16 +19,16 @@
 #define XEHIL_CORE_PRESSURE_LEASE_REAPER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace xehil {
@@ -69,13 +69,14 @@ class LeaseReaper {
   static Clock::time_point DeadlineAfter(absl::Duration after);
   void Loop();
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // earliest deadline changed, or stopping
-  std::map<Id, Entry> entries_;
-  std::set<std::pair<Clock::time_point, Id>> by_deadline_;
-  Id next_id_ = 1;
-  bool stopping_ = false;
-  std::thread thread_;  // started by the first Schedule()
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;  // earliest deadline changed, or stopping
+  std::map<Id, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::set<std::pair<Clock::time_point, Id>> by_deadline_ ABSL_GUARDED_BY(mu_);
+  Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Started by the first Schedule(); joined by the destructor.
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil

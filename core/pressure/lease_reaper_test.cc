@@ -1,9 +1,9 @@
 #include "core/pressure/lease_reaper.h"
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "core/pressure/pressure_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -25,7 +25,7 @@ TEST(LeaseReaper, RunsACallbackOnceItsDeadlinePassed) {
 TEST(LeaseReaper, RunsDueCallbacksInDeadlineOrder) {
   LeaseReaper reaper;
   Event entered, open, done;
-  std::mutex mu;
+  absl::Mutex mu;
   std::vector<int> order;
   // Hold the reaper thread so that both deadlines are queued before it looks.
   EXPECT_TRUE(reaper
@@ -39,7 +39,7 @@ TEST(LeaseReaper, RunsDueCallbacksInDeadlineOrder) {
   EXPECT_TRUE(reaper
                   .Schedule(absl::Milliseconds(20),
                             [&] {
-                              std::lock_guard<std::mutex> lock(mu);
+                              absl::MutexLock lock(&mu);
                               order.push_back(2);
                               done.Notify();
                             })
@@ -47,13 +47,13 @@ TEST(LeaseReaper, RunsDueCallbacksInDeadlineOrder) {
   EXPECT_TRUE(reaper
                   .Schedule(absl::Milliseconds(1),
                             [&] {
-                              std::lock_guard<std::mutex> lock(mu);
+                              absl::MutexLock lock(&mu);
                               order.push_back(1);
                             })
                   .ok());
   open.Notify();
   ASSERT_TRUE(done.WaitFor());
-  std::lock_guard<std::mutex> lock(mu);
+  absl::MutexLock lock(&mu);
   EXPECT_THAT(order, ElementsAre(1, 2));
 }
 

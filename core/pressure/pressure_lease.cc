@@ -1,10 +1,9 @@
 #include "core/pressure/pressure_lease.h"
 
-#include <chrono>
-#include <condition_variable>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil {
 
@@ -14,23 +13,21 @@ struct PressureLease::State {
   // The lock is held across holding->Release() so that a concurrent caller
   // returns only once the memory is really back.
   absl::Status Release(bool by_expiry) {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     if (!released) {
       status = holding != nullptr ? holding->Release() : absl::OkStatus();
       holding.reset();
       released = true;
       expired = by_expiry;
-      cv.notify_all();
     }
     return status;
   }
 
-  mutable std::mutex mu;
-  mutable std::condition_variable cv;
-  std::unique_ptr<PressureHolding> holding;
-  bool released = false;
-  bool expired = false;
-  absl::Status status;
+  mutable absl::Mutex mu;
+  std::unique_ptr<PressureHolding> holding ABSL_GUARDED_BY(mu);
+  bool released ABSL_GUARDED_BY(mu) = false;
+  bool expired ABSL_GUARDED_BY(mu) = false;
+  absl::Status status ABSL_GUARDED_BY(mu);
 };
 
 // The callback holds only a weak_ptr: a lease that is gone has released.
@@ -52,24 +49,33 @@ absl::StatusOr<std::unique_ptr<PressureLease>> PressureLease::Create(
   std::unique_ptr<PressureLease> lease(new PressureLease(
       std::move(description), bytes, std::move(state), std::move(reaper)));
   if (ttl > absl::ZeroDuration()) {
-    // No lock needed: nobody else can see the lease yet.
-    if (lease->reaper_ == nullptr) {
-      lease->reaper_ = std::make_shared<LeaseReaper>();
+    absl::Status scheduled;
+    {
+      // Uncontended (nobody else can see the lease yet); taken for the
+      // contract that mu_ guards reaper_ and expiry_.
+      absl::MutexLock lock(&lease->mu_);
+      if (lease->reaper_ == nullptr) {
+        lease->reaper_ = std::make_shared<LeaseReaper>();
+      }
+      absl::StatusOr<LeaseReaper::Id> expiry =
+          lease->reaper_->Schedule(ttl, ExpiryCallback(lease->state_));
+      if (expiry.ok()) {
+        lease->expiry_ = *expiry;
+      } else {
+        scheduled = expiry.status();
+      }
     }
-    absl::StatusOr<LeaseReaper::Id> expiry =
-        lease->reaper_->Schedule(ttl, ExpiryCallback(lease->state_));
-    if (!expiry.ok()) {
+    if (!scheduled.ok()) {
       // A lease without its TTL could outlive its holder: give it back now.
       absl::Status released = lease->Release();
       return absl::Status(
-          expiry.status().code(),
-          absl::StrCat(lease->description(), ": ", expiry.status().message(),
+          scheduled.code(),
+          absl::StrCat(lease->description(), ": ", scheduled.message(),
                        released.ok()
                            ? "; the pressure was released"
                            : absl::StrCat("; releasing it failed too: ",
                                           released.message())));
     }
-    lease->expiry_ = *expiry;
   }
   return lease;
 }
@@ -86,7 +92,7 @@ PressureLease::~PressureLease() { Release().IgnoreError(); }
 
 absl::Status PressureLease::Release() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (expiry_ != 0) reaper_->Cancel(expiry_);
     expiry_ = 0;
   }
@@ -96,23 +102,20 @@ absl::Status PressureLease::Release() {
 }
 
 bool PressureLease::released() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   return state_->released;
 }
 
 bool PressureLease::expired() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  absl::MutexLock lock(&state_->mu);
   return state_->expired;
 }
 
 bool PressureLease::WaitReleased(absl::Duration timeout) const {
-  std::unique_lock<std::mutex> lock(state_->mu);
-  auto done = [this] { return state_->released; };
-  if (timeout >= absl::Hours(24 * 365)) {  // "forever", without overflow
-    state_->cv.wait(lock, done);
-    return true;
-  }
-  return state_->cv.wait_for(lock, absl::ToChronoNanoseconds(timeout), done);
+  absl::MutexLock lock(&state_->mu);
+  // Abseil's deadline arithmetic saturates: a huge timeout waits forever.
+  return state_->mu.AwaitWithTimeout(absl::Condition(&state_->released),
+                                     timeout);
 }
 
 absl::Status PressureLease::Renew(absl::Duration ttl) {
@@ -120,7 +123,7 @@ absl::Status PressureLease::Renew(absl::Duration ttl) {
     return absl::InvalidArgumentError(absl::StrCat(
         "lease TTL must be positive, got ", absl::FormatDuration(ttl)));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (released()) {
     return absl::FailedPreconditionError(
         absl::StrCat(description_, ": lease already released"));

@@ -20,11 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/pressure/lease_reaper.h"
 
@@ -85,9 +86,9 @@ class PressureLease {
   const std::string description_;
   const uint64_t bytes_;
   const std::shared_ptr<State> state_;
-  std::shared_ptr<LeaseReaper> reaper_;
-  std::mutex mu_;               // guards reaper_, expiry_
-  LeaseReaper::Id expiry_ = 0;  // 0: no TTL scheduled
+  absl::Mutex mu_;
+  std::shared_ptr<LeaseReaper> reaper_ ABSL_GUARDED_BY(mu_);
+  LeaseReaper::Id expiry_ ABSL_GUARDED_BY(mu_) = 0;  // 0: no TTL scheduled
 };
 
 }  // namespace xehil

@@ -1,23 +1,22 @@
+
 #include "core/pressure/pressure_test_util.h"
+
+#include "absl/synchronization/mutex.h"
 
 namespace xehil::testing {
 
 void Event::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-  }
-  cv_.notify_all();
+  absl::MutexLock lock(&mu_);
+  notified_ = true;
 }
 
 bool Event::WaitFor(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [this] { return notified_; });
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&notified_), timeout);
 }
 
 bool Event::notified() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return notified_;
 }
 

@@ -7,9 +7,8 @@
 #ifndef XEHIL_CORE_PRESSURE_PRESSURE_TEST_UTIL_H_
 #define XEHIL_CORE_PRESSURE_PRESSURE_TEST_UTIL_H_
 
-#include <condition_variable>
-#include <mutex>
-
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace xehil::testing {
@@ -25,9 +24,8 @@ class Event {
   bool notified();
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
+  absl::Mutex mu_;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace xehil::testing

@@ -13,13 +13,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil {
 
 struct SysmemPressureInjector::Budget {
-  std::mutex mu;
-  uint64_t held = 0;
+  absl::Mutex mu;
+  uint64_t held ABSL_GUARDED_BY(mu) = 0;
 };
 
 namespace {
@@ -49,7 +50,7 @@ class LockedMapping : public PressureHolding {
 
   void set_locked(uint64_t bytes) { locked_ = bytes; }
   void Count(std::shared_ptr<SysmemPressureInjector::Budget> budget) {
-    std::lock_guard<std::mutex> lock(budget->mu);
+    absl::MutexLock lock(&budget->mu);
     budget->held += length_;
     budget_ = std::move(budget);
   }
@@ -64,7 +65,7 @@ class LockedMapping : public PressureHolding {
     }
     addr_ = nullptr;
     if (budget_ != nullptr) {
-      std::lock_guard<std::mutex> lock(budget_->mu);
+      absl::MutexLock lock(&budget_->mu);
       budget_->held -= length_;
     }
     return status;
@@ -130,7 +131,7 @@ absl::Status SysmemPressureInjector::CheckAvailable() const {
 }
 
 uint64_t SysmemPressureInjector::held_bytes() const {
-  std::lock_guard<std::mutex> lock(budget_->mu);
+  absl::MutexLock lock(&budget_->mu);
   return budget_->held;
 }
 
@@ -151,7 +152,7 @@ absl::Status SysmemPressureInjector::CheckFloor(uint64_t available,
 absl::StatusOr<std::unique_ptr<PressureLease>> SysmemPressureInjector::Acquire(
     const PressureSpec& spec) {
   XEHIL_RETURN_IF_ERROR(ValidatePressureSpec(spec));
-  std::lock_guard<std::mutex> acquire_lock(acquire_mu_);
+  absl::MutexLock acquire_lock(&acquire_mu_);
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t length = RoundUp(spec.bytes, page);
   const uint64_t chunk =

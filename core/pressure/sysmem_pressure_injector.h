@@ -27,10 +27,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "core/pressure/lease_reaper.h"
 #include "core/pressure/pressure_injector.h"
 
@@ -75,7 +75,7 @@ class SysmemPressureInjector : public PressureInjector {
   const Options options_;
   const std::shared_ptr<Budget> budget_;
   const std::shared_ptr<LeaseReaper> reaper_;
-  std::mutex acquire_mu_;  // one acquisition at a time
+  absl::Mutex acquire_mu_;  // one acquisition at a time
 };
 
 // MemAvailable from a /proc/meminfo-format file, in bytes.

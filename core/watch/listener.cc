@@ -5,8 +5,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <system_error>
 #include <utility>
 
@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(NotificationPipe pipe,
       new Listener(std::move(pipe), std::move(stop_fd), std::move(callback),
                    std::move(options)));
   try {
-    std::lock_guard<std::mutex> lock(listener->stop_mu_);
+    absl::MutexLock lock(&listener->stop_mu_);
     listener->thread_ = std::thread(&Listener::Run, listener.get());
   } catch (const std::system_error& e) {
     return ErrnoToStatus(e.code().value(), "Listener: starting thread");
@@ -73,7 +73,7 @@ void Listener::Stop() {
     (void)!::write(stop_fd_.get(), &one, sizeof(one));
     return;
   }
-  std::lock_guard<std::mutex> lock(stop_mu_);
+  absl::MutexLock lock(&stop_mu_);
   if (thread_.joinable()) {
     // EAGAIN (counter saturated) still leaves the eventfd readable.
     const uint64_t one = 1;
@@ -152,7 +152,7 @@ Listener::EndReason Listener::ReadAndDeliver(std::vector<uint8_t>* buffer,
                   events);
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++stats_.reads;
     stats_.bytes += static_cast<uint64_t>(n);
     const RecordDecoder::Stats d = decoder_.stats();
@@ -177,7 +177,7 @@ Listener::EndReason Listener::ReadAndDeliver(std::vector<uint8_t>* buffer,
 }
 
 void Listener::CountEvent(const WatchEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (std::holds_alternative<VmError>(event)) {
     ++stats_.vm_errors;
   } else if (std::holds_alternative<Removed>(event)) {
@@ -190,41 +190,40 @@ void Listener::CountEvent(const WatchEvent& event) {
 }
 
 void Listener::End(EndReason reason, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   end_reason_ = reason;
   end_status_ = std::move(status);
-  ended_cv_.notify_all();
+}
+
+bool Listener::Ended() const {
+  mu_.AssertReaderHeld();
+  return end_reason_ != EndReason::kRunning;
 }
 
 bool Listener::WaitForEnd(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  auto ended = [this] { return end_reason_ != EndReason::kRunning; };
-  // Beyond a year, wait_for's deadline arithmetic could overflow.
-  if (timeout > absl::Hours(24 * 365)) {
-    ended_cv_.wait(lock, ended);
-    return true;
-  }
-  if (timeout < absl::ZeroDuration()) timeout = absl::ZeroDuration();
-  return ended_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), ended);
+  absl::MutexLock lock(&mu_);
+  // Abseil's deadline arithmetic saturates: a huge timeout waits forever.
+  return mu_.AwaitWithTimeout(absl::Condition(this, &Listener::Ended),
+                              std::max(timeout, absl::ZeroDuration()));
 }
 
 void Listener::WaitForEnd() {
-  std::unique_lock<std::mutex> lock(mu_);
-  ended_cv_.wait(lock, [this] { return end_reason_ != EndReason::kRunning; });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &Listener::Ended));
 }
 
 Listener::EndReason Listener::end_reason() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return end_reason_;
 }
 
 absl::Status Listener::end_status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return end_status_;
 }
 
 Listener::Stats Listener::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
 }
 

@@ -31,17 +31,17 @@
 #define XEHIL_CORE_WATCH_LISTENER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/backend/kernel_backend.h"
@@ -137,6 +137,7 @@ class Listener {
                            absl::Status* error);
   void CountEvent(const WatchEvent& event);
   void End(EndReason reason, absl::Status status);
+  bool Ended() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   NotificationPipe pipe_;
   UniqueFd stop_fd_;
@@ -146,14 +147,13 @@ class Listener {
   bool drained_ = false;   // listener thread only: the last read got EAGAIN
   std::atomic<bool> stop_requested_{false};
 
-  std::mutex stop_mu_;  // serialises Stop(); guards thread_
-  std::thread thread_;
+  absl::Mutex stop_mu_;  // serialises Stop()
+  std::thread thread_ ABSL_GUARDED_BY(stop_mu_);
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::condition_variable ended_cv_;
-  EndReason end_reason_ = EndReason::kRunning;
-  absl::Status end_status_;
-  Stats stats_;
+  mutable absl::Mutex mu_;
+  EndReason end_reason_ ABSL_GUARDED_BY(mu_) = EndReason::kRunning;
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil

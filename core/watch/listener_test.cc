@@ -8,15 +8,13 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/base/errno_status.h"
 #include "core/watch/record_decoder.h"
@@ -36,31 +34,32 @@ class Sink {
  public:
   Listener::Callback callback() {
     return [this](const WatchEvent& e) {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (events_.empty()) tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
       events_.push_back(e);
-      cv_.notify_all();
     };
   }
   bool WaitFor(size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(kPatience),
-                        [&] { return events_.size() >= n; });
+    absl::MutexLock lock(&mu_);
+    auto enough = [&] {
+      mu_.AssertReaderHeld();
+      return events_.size() >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), kPatience);
   }
   std::vector<WatchEvent> events() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return events_;
   }
   pid_t tid() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return tid_;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<WatchEvent> events_;
-  pid_t tid_ = 0;
+  absl::Mutex mu_;
+  std::vector<WatchEvent> events_ ABSL_GUARDED_BY(mu_);
+  pid_t tid_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // An ordinary pipe carrying kernel-identical records. With `listener_writes`

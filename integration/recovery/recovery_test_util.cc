@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "gtest/gtest.h"
 
@@ -62,14 +63,13 @@ VmError Err(uint32_t vm_id, int error, uint64_t ts) {
 }
 
 void Latch::Open() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   open_ = true;
-  cv_.notify_all();
 }
 
 void Latch::Wait() {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return open_; });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&open_));
 }
 
 Loop::Loop(XeDevice& xe, std::unique_ptr<RecoveryPolicy> policy,
@@ -100,7 +100,7 @@ DefaultRecoveryPolicy::Options FastBackoff() {
 Decision RecordingPolicy::OnVmError(RecoveryContext& ctx, const VmError& error,
                                     const VmStatus& vm) {
   Decision d = DefaultRecoveryPolicy::OnVmError(ctx, error, vm);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   decisions_.push_back({vm.vm_id, vm.consecutive_failures, d.delay,
                         std::chrono::steady_clock::now()});
   return d;
@@ -108,19 +108,19 @@ Decision RecordingPolicy::OnVmError(RecoveryContext& ctx, const VmError& error,
 
 absl::Status RecordingPolicy::BeforeRestart(RecoveryContext& /*ctx*/,
                                             const VmStatus& vm) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   restarts_.push_back({vm.vm_id, vm.consecutive_failures, vm.delay,
                        std::chrono::steady_clock::now()});
   return absl::OkStatus();
 }
 
 std::vector<RecordingPolicy::Entry> RecordingPolicy::decisions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return decisions_;
 }
 
 std::vector<RecordingPolicy::Entry> RecordingPolicy::restarts() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return restarts_;
 }
 

@@ -14,15 +14,15 @@
 #define XEHIL_INTEGRATION_RECOVERY_RECOVERY_TEST_UTIL_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/monotonic_clock.h"
 #include "core/device/xe_device.h"
 #include "core/recovery/default_policy.h"
@@ -87,9 +87,8 @@ class Latch {
   void Wait();
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // An engine fed by a listener on `xe`'s file: the real loop. The listener's
@@ -135,9 +134,9 @@ class RecordingPolicy : public DefaultRecoveryPolicy {
   std::vector<Entry> restarts() const;
 
  private:
-  mutable std::mutex mu_;
-  std::vector<Entry> decisions_;
-  std::vector<Entry> restarts_;
+  mutable absl::Mutex mu_;
+  std::vector<Entry> decisions_ ABSL_GUARDED_BY(mu_);
+  std::vector<Entry> restarts_ ABSL_GUARDED_BY(mu_);
 };
 
 // A RecoveryContext for calling a policy directly.

@@ -3,13 +3,13 @@
 #include "core/scenario/runner.h"
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "integration/scenario/scenario_test_util.h"
+#include "absl/synchronization/mutex.h"
 #include "core/scenario/testing.h"
+#include "integration/scenario/scenario_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -53,12 +53,12 @@ constexpr char kTransientEnomem[] = R"pb(
 )pb";
 
 TEST(RunScenario, TransientEnomemRecoversAndPasses) {
-  std::mutex mu;
+  absl::Mutex mu;
   std::vector<Progress> progress;
   RunOptions options;
   options.source = "inline";
   options.on_progress = [&](const Progress& p) {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     progress.push_back(p);
   };
   Report report = RunText(absl::StrCat(kOneVm, kTransientEnomem), options);
@@ -80,7 +80,7 @@ TEST(RunScenario, TransientEnomemRecoversAndPasses) {
               Contains(Property(&TimelineEntry::kind, "restart")));
   EXPECT_THAT(report.timeline(),
               Contains(Property(&TimelineEntry::error, -12)));
-  std::lock_guard<std::mutex> lock(mu);
+  absl::MutexLock lock(&mu);
   EXPECT_THAT(progress,
               Contains(Field(&Progress::kind, Progress::Kind::kEvent)));
   EXPECT_EQ(progress.back().kind, Progress::Kind::kDone);

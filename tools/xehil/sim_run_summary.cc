@@ -95,7 +95,6 @@ void PrintSimRunSummary(const sim::DeviceStatus& before,
       << " released\n";
 
   std::vector<std::string> lines;
-  uint64_t program_ioctls = 0;
   for (const auto& [name, by_result] : share.ioctls) {
     std::vector<std::string> parts;
     // Negative errnos sort before 0 in the map; "ok" goes first.
@@ -103,7 +102,6 @@ void PrintSimRunSummary(const sim::DeviceStatus& before,
       parts.push_back(absl::StrCat(ok->second, " ok"));
     }
     for (const auto& [result, count] : by_result) {
-      program_ioctls += count;
       if (result == 0) continue;
       const std::string& errno_name = share.errno_names.at({name, result});
       parts.push_back(absl::StrCat(

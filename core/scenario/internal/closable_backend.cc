@@ -1,7 +1,6 @@
 #include "core/scenario/internal/closable_backend.h"
 
 #include <cerrno>
-#include <mutex>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -16,14 +15,14 @@ ClosableBackend::ClosableBackend(std::unique_ptr<KernelBackend> inner)
 ClosableBackend::~ClosableBackend() { Close(); }
 
 int ClosableBackend::Ioctl(unsigned long request, void* arg) {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   if (inner_ == nullptr) return -EBADF;
   return inner_->Ioctl(request, arg);
 }
 
 absl::StatusOr<NotificationPipe> ClosableBackend::OpenNotificationPipe(
     const NotificationPipeOptions& options) {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   if (inner_ == nullptr) {
     return absl::FailedPreconditionError("the DRM file is closed");
   }
@@ -33,7 +32,7 @@ absl::StatusOr<NotificationPipe> ClosableBackend::OpenNotificationPipe(
 void ClosableBackend::Close() {
   std::unique_ptr<KernelBackend> closing;
   {
-    std::unique_lock<std::shared_mutex> lock(mu_);
+    absl::WriterMutexLock lock(&mu_);
     closing = std::move(inner_);
   }
   // Released outside the lock: the simulator posts removal records now.
@@ -41,7 +40,7 @@ void ClosableBackend::Close() {
 }
 
 bool ClosableBackend::closed() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return inner_ == nullptr;
 }
 

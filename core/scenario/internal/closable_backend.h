@@ -10,10 +10,11 @@
 #define XEHIL_CORE_SCENARIO_INTERNAL_CLOSABLE_BACKEND_H_
 
 #include <memory>
-#include <shared_mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
 
 namespace xehil::scenario_internal {
@@ -38,13 +39,15 @@ class ClosableBackend : public KernelBackend {
 
   // The wrapped backend (null once closed); for identifying a simulator
   // file. Not synchronised with Close(): runner thread only.
-  KernelBackend* inner() const { return inner_.get(); }
+  KernelBackend* inner() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return inner_.get();
+  }
 
  private:
   const std::string name_;
   const std::string description_;
-  mutable std::shared_mutex mu_;  // shared: calls; exclusive: Close
-  std::unique_ptr<KernelBackend> inner_;
+  mutable absl::Mutex mu_;  // reader: calls; writer: Close
+  std::unique_ptr<KernelBackend> inner_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil::scenario_internal

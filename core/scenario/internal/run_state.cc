@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil::scenario_internal {
@@ -80,7 +81,7 @@ uint64_t RunState::MsSince(Clock::time_point t) const {
 }
 
 void RunState::AddTimeline(TimelineEntry entry) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (timeline_.size() >= kMaxTimeline) {
     timeline_truncated_ = true;
     return;
@@ -136,7 +137,7 @@ void RunState::Emit(Progress::Kind kind, std::string text, Result result) {
 void RunState::Emit(Progress progress) {
   if (!options.on_progress) return;
   progress.t_us = NowUs();
-  std::lock_guard<std::mutex> lock(progress_mu_);
+  absl::MutexLock lock(&progress_mu_);
   options.on_progress(progress);
 }
 
@@ -154,11 +155,10 @@ void RunState::RecordEvent(size_t file, const std::string& file_name,
   const std::string line = absl::StrCat("event '", file_name, "': ", seen.text);
   AddTimeline(std::move(entry));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     events_[file].push_back(std::move(seen));
     ++generation_;
   }
-  cv_.notify_all();
   Progress progress;
   progress.kind = Progress::Kind::kEvent;
   progress.text = line;
@@ -168,21 +168,18 @@ void RunState::RecordEvent(size_t file, const std::string& file_name,
 }
 
 void RunState::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++generation_;
-  }
-  cv_.notify_all();
+  absl::MutexLock lock(&mu_);
+  ++generation_;
 }
 
 std::vector<SeenEvent> RunState::EventsOf(size_t file) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = events_.find(file);
   return it == events_.end() ? std::vector<SeenEvent>() : it->second;
 }
 
 std::vector<TimelineEntry> RunState::Timeline() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<TimelineEntry> out;
   out.reserve(timeline_.size() + 1);
   for (const TimelineRow& row : timeline_) {
@@ -210,24 +207,30 @@ bool RunState::WaitUntil(Clock::time_point until,
   for (;;) {
     uint64_t seen_generation;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       seen_generation = generation_;
     }
     if (holds()) return true;
-    std::unique_lock<std::mutex> lock(mu_);
-    const bool changed = cv_.wait_until(
-        lock, until, [&] { return generation_ != seen_generation; });
-    if (!changed) {
-      lock.unlock();
-      return holds();
+    bool changed;
+    {
+      absl::MutexLock lock(&mu_);
+      auto moved_on = [&] {
+        mu_.AssertReaderHeld();
+        return generation_ != seen_generation;
+      };
+      changed = mu_.AwaitWithTimeout(absl::Condition(&moved_on),
+                                     absl::FromChrono(until - Clock::now()));
     }
+    if (!changed) return holds();
   }
 }
 
 void RunState::SleepUntil(Clock::time_point until) {
-  std::unique_lock<std::mutex> lock(mu_);
-  // Nothing notifies this predicate: only time ends the wait.
-  cv_.wait_until(lock, until, [] { return false; });
+  // Nothing makes this condition true: only time ends the wait.
+  static constexpr bool kNever = false;
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&kNever),
+                       absl::FromChrono(until - Clock::now()));
 }
 
 absl::Status RunState::WatchEngine(FileEntry& entry) {

@@ -15,18 +15,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "core/device/xe_device.h"
 #include "core/pressure/pressure_lease.h"
 #include "core/recovery/recovery_engine.h"
@@ -145,22 +145,25 @@ class RunState {
     uint32_t kind = 0;
     std::string detail;
   };
-  uint32_t InternLocked(const std::string& text);
+  uint32_t InternLocked(const std::string& text)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Indices of `vms` sorted by name, built on the first VmNamed() after the
   // setup added VMs: 4 bytes a VM where a name map would cost about 90.
   std::vector<uint32_t> vm_order_;
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::condition_variable cv_;
-  uint64_t generation_ = 0;
-  std::vector<TimelineRow> timeline_;
-  std::vector<std::string> interned_;
-  std::map<std::string, uint32_t, std::less<>> intern_index_;
-  bool timeline_truncated_ = false;
-  std::map<size_t, std::vector<SeenEvent>> events_;
+  // Waits (WaitUntil, SleepUntil) are Awaits: any change under mu_ that
+  // bumps generation_ wakes them.
+  mutable absl::Mutex mu_;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<TimelineRow> timeline_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> interned_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint32_t, std::less<>> intern_index_
+      ABSL_GUARDED_BY(mu_);
+  bool timeline_truncated_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<size_t, std::vector<SeenEvent>> events_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex progress_mu_;  // one on_progress call at a time
+  absl::Mutex progress_mu_;  // one on_progress call at a time
   std::atomic<bool> stopping_{false};
   bool torn_down_ = false;
 };

@@ -160,14 +160,17 @@ int main(void) {
   int fds[2];
   CHECK_OK(pipe2(fds, O_NOTIFICATION_PIPE | O_CLOEXEC));
   CHECK_OK(ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 64));
-  struct {
+  /* The header's flexible array with room for one entry (a union, since a
+     struct holding it must end with it). */
+  union {
     struct watch_notification_filter head;
-    struct watch_notification_type_filter entry;
+    unsigned char bytes[sizeof(struct watch_notification_filter) +
+                        sizeof(struct watch_notification_type_filter)];
   } filter;
   memset(&filter, 0, sizeof(filter));
   filter.head.nr_filters = 1;
-  filter.entry.type = WATCH_TYPE_DRM_XE_NOTIFY;
-  filter.entry.subtype_filter[0] = 1u << DRM_XE_WATCH_EVENT_VM_ERR;
+  filter.head.filters[0].type = WATCH_TYPE_DRM_XE_NOTIFY;
+  filter.head.filters[0].subtype_filter[0] = 1u << DRM_XE_WATCH_EVENT_VM_ERR;
   CHECK_OK(ioctl(fds[0], IOC_WATCH_QUEUE_SET_FILTER, &filter));
   s.read_fd = fds[0];
   pthread_t listener_thread;

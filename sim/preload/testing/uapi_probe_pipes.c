@@ -19,9 +19,12 @@ int scenario_pipes(void) {
   CHECK_ERRNO(ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 0), EINVAL);
   CHECK_ERRNO(ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 513), EINVAL);
   /* Filters: header + entries, kernel rules. */
-  struct {
+  /* The header's flexible array with room for 17 entries (a union, since a
+     struct holding it must end with it). */
+  union {
     struct watch_notification_filter head;
-    struct watch_notification_type_filter entries[17];
+    unsigned char bytes[sizeof(struct watch_notification_filter) +
+                        17 * sizeof(struct watch_notification_type_filter)];
   } filter;
   memset(&filter, 0, sizeof(filter));
   CHECK_ERRNO(ioctl(fds[0], IOC_WATCH_QUEUE_SET_FILTER, &filter), EINVAL);
@@ -31,11 +34,11 @@ int scenario_pipes(void) {
   filter.head.__reserved = 1;
   CHECK_ERRNO(ioctl(fds[0], IOC_WATCH_QUEUE_SET_FILTER, &filter), EINVAL);
   filter.head.__reserved = 0;
-  filter.entries[0].type = WATCH_TYPE_DRM_XE_NOTIFY;
-  filter.entries[0].subtype_filter[0] = 1u << DRM_XE_WATCH_EVENT_VM_ERR;
-  filter.entries[0].info_filter = 1u << 16;
+  filter.head.filters[0].type = WATCH_TYPE_DRM_XE_NOTIFY;
+  filter.head.filters[0].subtype_filter[0] = 1u << DRM_XE_WATCH_EVENT_VM_ERR;
+  filter.head.filters[0].info_filter = 1u << 16;
   CHECK_ERRNO(ioctl(fds[0], IOC_WATCH_QUEUE_SET_FILTER, &filter), EINVAL);
-  filter.entries[0].info_filter = 0;
+  filter.head.filters[0].info_filter = 0;
   CHECK_OK(ioctl(fds[0], IOC_WATCH_QUEUE_SET_FILTER, &filter));
   CHECK_OK(ioctl(fds[1], IOC_WATCH_QUEUE_SET_FILTER, NULL)); /* either end */
   CHECK_OK(ioctl(fds[0], IOC_WATCH_QUEUE_SET_SIZE, 32));
