@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "vxe/tests/vm_run_skip.h"
 
 namespace {
 
@@ -58,22 +59,9 @@ Outcome VmRun(const std::string& args) {
   return Shell(std::string(kXehil) + " vm-run " + args);
 }
 
-// Why the VM tests cannot run here, or "".
-std::string MissingForVm() {
-  if (Shell("command -v qemu-system-x86_64").exit_code != 0) {
-    return "qemu-system-x86_64 is not installed";
-  }
-  const char* kernel = std::getenv("XEHIL_VXE_KERNEL");
-  if (kernel == nullptr ||
-      ::access((std::string(kernel) + "/vmlinux").c_str(), R_OK) != 0) {
-    return "no vxe kernel: build it with vxe/kernel/build-kernel.sh and pass "
-           "--test_env=XEHIL_VXE_KERNEL=<its output> (./scripts/test.sh does)";
-  }
-  return "";
-}
-
-#define SKIP_WITHOUT_VM()                                           \
-  if (const std::string missing = MissingForVm(); !missing.empty()) \
+#define SKIP_WITHOUT_VM()                                                    \
+  if (const std::string missing = xehil::vxe::testing::WhyVmRunCannotBoot(); \
+      !missing.empty())                                                      \
   GTEST_SKIP() << missing
 
 TEST(VmRun, TrueExitsZero) {

@@ -26,9 +26,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/child_process.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
@@ -69,8 +69,8 @@ void RunGtestInVm(const std::string& binary, bool with_script = true) {
   }
   // The guest's /tmp is its own: the inner binary's XML goes there, not to
   // this test's (read-only in the guest) output path.
-  std::unique_ptr<ChildProcess> run = RunInVm(
-      {binary, "--gtest_output=xml:/tmp/inner.xml"}, with_script);
+  std::unique_ptr<ChildProcess> run =
+      RunInVm({binary, "--gtest_output=xml:/tmp/inner.xml"}, with_script);
   ASSERT_NE(run, nullptr);
   EXPECT_THAT(run->StdoutText(), HasSubstr("[  PASSED  ]"));
 }
