@@ -54,6 +54,8 @@ class ConformanceEnv {
 
 struct ConformanceTarget {
   std::string name;  // [A-Za-z0-9_]: the test-name suffix
+  // UNAVAILABLE: the backend does not exist on this machine (no device, no
+  // kernel feature): every case skips with the message. Other errors fail.
   std::function<absl::StatusOr<std::unique_ptr<ConformanceEnv>>()> make;
 };
 
