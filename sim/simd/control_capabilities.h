@@ -51,10 +51,11 @@ class ControlCapabilities : public FaultInjector, public VmObserver {
   // The daemon's status (files, VMs, counters), e.g. to find a process's
   // files.
   absl::StatusOr<sim::DeviceStatus> Status();
+  // Any control request; a reply with a non-OK code is that error.
+  absl::StatusOr<sim::ControlReply> Send(const sim::ControlRequest& request);
 
  private:
   explicit ControlCapabilities(Client client) : client_(std::move(client)) {}
-  absl::StatusOr<sim::ControlReply> Send(const sim::ControlRequest& request);
   // One action on (file, VM).
   absl::Status Apply(uint64_t client_id, uint32_t vm_id, sim::Action action);
 

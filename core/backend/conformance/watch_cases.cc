@@ -269,5 +269,43 @@ TEST_P(BackendConformance, EofIsNotFinalWhileTheWatchStays) {
   EXPECT_EQ(ReadNotificationPipe(pipe, &byte, 1), 0) << "EOF again";
 }
 
+TEST_P(BackendConformance, DroppedRecordsNeverArriveButTheVmPausesAllTheSame) {
+  XEHIL_CONFORMANCE_NEEDS_FAULTS();
+  NotificationPipe pipe = OpenPipe(file());
+  ASSERT_EQ(Watch(file(), pipe.read_end.get(), 1), 0);
+  uint32_t dropped = VmWithBo(file(), kRestartable);
+  uint32_t delivered = VmWithBo(file(), kRestartable);
+  ASSERT_TRUE(env_->Faults()->DropNextRecords(file_.client_id, 1).ok());
+  FailRebind(file_, dropped, -ENOSPC);
+  FailRebind(file_, delivered, -ENOMEM);
+  int rc = 0;
+  std::vector<Record> records = ParseRecords(ReadOnce(pipe, &rc));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].vm_id(), delivered);
+  EXPECT_EQ(records[0].error(), -ENOMEM);
+  EXPECT_EQ(Restart(file(), dropped), 0) << "paused although unheard of";
+}
+
+TEST_P(BackendConformance, ReleasingAFileDestroysItsVms) {
+  VmObserver* observer = env_->Observer();
+  if (observer == nullptr) {
+    GTEST_SKIP() << "needs the device's view of VMs (no VmObserver here)";
+  }
+  NotificationPipe pipe = OpenPipe(file());
+  ASSERT_EQ(Watch(file(), pipe.read_end.get(), 1), 0);
+  uint32_t vm = VmWithBo(file(), kRestartable);
+  const uint64_t id = file_.client_id;
+  ASSERT_TRUE(observer->GetVm(id, vm).ok());
+  file_.backend.reset();
+  // The release posts the removal record and destroys the file's objects
+  // in one step of the device: once the record is here, so is the rest.
+  int rc = 0;
+  std::vector<Record> removal = ParseRecords(ReadOnce(pipe, &rc));
+  ASSERT_EQ(removal.size(), 1u);
+  ASSERT_TRUE(removal[0].is_removal());
+  absl::StatusOr<ObservedVm> seen = observer->GetVm(id, vm);
+  EXPECT_EQ(seen.status().code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace xehil::conformance
