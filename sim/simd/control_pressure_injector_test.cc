@@ -18,7 +18,8 @@ class ControlPressureTest : public ServerTest {
     injector_ = std::make_unique<ControlPressureInjector>(*std::move(control));
   }
   uint64_t PressureOn(uint32_t instance) {
-    for (const sim::Region& region : Status().regions()) {
+    const sim::DeviceStatus status = Status();
+    for (const sim::Region& region : status.regions()) {
       if (region.instance() == instance) return region.pressure_bytes();
     }
     ADD_FAILURE() << "no region " << instance;
