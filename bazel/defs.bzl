@@ -1,8 +1,11 @@
-"""Project-wide wrappers around the C++ rules: one place for copts.
+"""Project-wide wrappers around the C++ rules: one place for copts and for
+the layering check (layering.bzl).
 
 Warnings are errors for our own code only; Debian's headers are system
 headers and never reach these flags.
 """
+
+load("//bazel:layering.bzl", "layering_violations")
 
 XEHIL_COPTS = [
     "-Wall",
@@ -25,11 +28,30 @@ SANITIZER_LINKOPTS = select({
 # in the sanitizer configs (.bazelrc's per_file_copt) and it links without.
 STATIC_LINKOPTS = ["-static"]
 
+def _check_layering(name, labels):
+    """Fails loading when a target depends on a package above its own."""
+    found = layering_violations(
+        native.package_name(),
+        [label for label in labels if type(label) == "string"],
+    )
+    if found:
+        fail("\n".join(["%s: %s" % (name, message) for message in found]))
+
+def _labels(kwargs, attributes):
+    labels = []
+    for attribute in attributes:
+        value = kwargs.get(attribute, [])
+        if type(value) == "list":
+            labels.extend(value)
+    return labels
+
 def xehil_cc_library(name, copts = [], **kwargs):
+    _check_layering(name, _labels(kwargs, ["deps", "data", "srcs", "hdrs"]))
     native.cc_library(name = name, copts = XEHIL_COPTS + copts, **kwargs)
 
 def xehil_cc_binary(name, copts = [], linkopts = [], **kwargs):
     """A binary; static (linkopts = STATIC_LINKOPTS) without a sanitizer."""
+    _check_layering(name, _labels(kwargs, ["deps", "data", "srcs"]))
     if "-static" not in linkopts:
         linkopts = linkopts + SANITIZER_LINKOPTS
     native.cc_binary(
@@ -41,6 +63,7 @@ def xehil_cc_binary(name, copts = [], linkopts = [], **kwargs):
 
 def xehil_cc_test(name, copts = [], deps = [], data = [], linkopts = [], **kwargs):
     """A gtest target; links gtest_main unless the test brings its own main."""
+    _check_layering(name, deps + data + _labels(kwargs, ["srcs"]))
     native.cc_test(
         name = name,
         copts = XEHIL_COPTS + copts,

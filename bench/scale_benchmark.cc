@@ -36,6 +36,7 @@
 #include "core/scenario/loader.h"
 #include "core/scenario/runner.h"
 #include "core/watch/events.h"
+#include "environment/sim_environment.h"
 #include "sim/device.h"
 #include "sim/sim_backend.h"
 

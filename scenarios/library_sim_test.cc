@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "absl/status/statusor.h"
-#include "core/scenario/testing.h"
+#include "environment/testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/scenario.pb.h"

@@ -1,12 +1,13 @@
 // The backend conformance suite (core/backend/conformance) on the in-process
 // simulator: SimBackend files on one sim::Device per case, faults and the VM
-// observer through SimCapabilities.
+// observer through DeviceCapabilities.
 #include <memory>
 
 #include "core/backend/conformance/conformance.h"
 #include "gtest/gtest.h"
 #include "sim/device.h"
-#include "sim/sim_capabilities.h"
+#include "sim/device_capabilities.h"
+#include "sim/sim_backend.h"
 
 namespace xehil::sim {
 namespace {
@@ -15,13 +16,19 @@ using conformance::BackendConformance;
 
 class SimEnv : public conformance::ConformanceEnv {
  public:
-  explicit SimEnv(std::shared_ptr<Device> device) : caps_(std::move(device)) {}
-  absl::StatusOr<OpenedFile> OpenFile() override { return caps_.OpenFile(); }
+  explicit SimEnv(std::shared_ptr<Device> device)
+      : device_(device), caps_(std::move(device)) {}
+  absl::StatusOr<OpenedFile> OpenFile() override {
+    std::unique_ptr<SimBackend> backend = device_->Open();
+    const uint64_t id = backend->file_id();
+    return OpenedFile{std::move(backend), id};
+  }
   FaultInjector* Faults() override { return &caps_; }
   VmObserver* Observer() override { return &caps_; }
 
  private:
-  SimCapabilities caps_;
+  const std::shared_ptr<Device> device_;
+  DeviceCapabilities caps_;
 };
 
 absl::StatusOr<std::unique_ptr<conformance::ConformanceEnv>> MakeSimEnv() {

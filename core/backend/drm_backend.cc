@@ -12,12 +12,18 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "core/base/errno_status.h"
+#include "core/base/read_file.h"
 #include "core/uapi/watch_uapi.h"
 
 namespace xehil {
@@ -235,6 +241,30 @@ absl::StatusOr<NotificationPipe> OpenKernelNotificationPipe(
     }
   }
   return pipe;
+}
+
+absl::StatusOr<uint64_t> DrmBackend::client_id() const {
+  return ReadDrmClientId(fd_.get());
+}
+
+absl::StatusOr<uint64_t> ReadDrmClientId(int fd, absl::string_view fdinfo_dir) {
+  const std::string path = absl::StrCat(fdinfo_dir, "/", fd);
+  // fdinfo is a few hundred bytes; a DRM driver's stats add lines, not pages.
+  XEHIL_ASSIGN_OR_RETURN(std::string text,
+                         ReadFileToString(path, "fdinfo", 1 << 20));
+  constexpr absl::string_view kKey = "drm-client-id:";
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::ConsumePrefix(&line, kKey)) continue;
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &id)) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": malformed drm-client-id '", absl::CEscape(line), "'"));
+    }
+    return id;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("fd ", fd, " has no drm-client-id in ", path,
+                   " (not a DRM file, or its driver does not report fdinfo)"));
 }
 
 absl::Status ProbeWatchQueueSupport() {

@@ -10,11 +10,16 @@
 // whether this kernel has watch-queue support at all:
 //
 //   absl::Status s = ProbeWatchQueueSupport();
+//
+// A file's DRM client id is what a device (or vxe's daemon) names it by:
+//
+//   XEHIL_ASSIGN_OR_RETURN(uint64_t id, (*backend)->client_id());
 //   // FAILED_PRECONDITION "kernel lacks watch-queue support
 //   // (CONFIG_WATCH_QUEUE): pipe2(O_NOTIFICATION_PIPE) gave -ENOPKG" here.
 #ifndef XEHIL_CORE_BACKEND_DRM_BACKEND_H_
 #define XEHIL_CORE_BACKEND_DRM_BACKEND_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +58,8 @@ class DrmBackend : public KernelBackend {
 
   const std::string& path() const { return path_; }
   int fd() const { return fd_.get(); }
+  // This file's DRM client id: ReadDrmClientId(fd()).
+  absl::StatusOr<uint64_t> client_id() const;
 
  private:
   DrmBackend(UniqueFd fd, std::string path, std::string description)
@@ -83,6 +90,14 @@ absl::StatusOr<NotificationPipe> OpenKernelNotificationPipe(
 
 // ioctl(2) on `fd`, retried on EINTR only: 0 or -errno. DrmBackend::Ioctl.
 int IoctlRetryingEintr(int fd, unsigned long request, void* arg);
+
+// The DRM client id of open DRM file `fd`: the `drm-client-id:` line of
+// `<fdinfo_dir>/<fd>` (the kernel's /proc/self/fdinfo; tests pass their own
+// directory). NOT_FOUND naming the fd when the driver does not report one
+// (no fdinfo support, or not a DRM file); DATA_LOSS for a malformed value;
+// the errno's status when the fdinfo file cannot be read.
+absl::StatusOr<uint64_t> ReadDrmClientId(
+    int fd, absl::string_view fdinfo_dir = "/proc/self/fdinfo");
 
 // OK if this kernel can make and size a notification pipe; otherwise the
 // status OpenKernelNotificationPipe gave.

@@ -81,6 +81,75 @@ TEST(DrmBackend, OpenOfNonDrmFileIsFailedPrecondition) {
               HasSubstr("/dev/null is not a DRM device"));
 }
 
+// Where an xe node exists (a real GPU, or vxe in `xehil vm-run`), every open
+// file has its own client id in fdinfo.
+TEST(DrmBackend, EachOpenFileHasItsOwnClientId) {
+  absl::StatusOr<std::unique_ptr<DrmBackend>> first = DrmBackend::Open();
+  if (!first.ok()) GTEST_SKIP() << first.status();
+  absl::StatusOr<std::unique_ptr<DrmBackend>> second =
+      DrmBackend::Open((*first)->path());
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<uint64_t> a = (*first)->client_id();
+  absl::StatusOr<uint64_t> b = (*second)->client_id();
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_GT(*a, 0u);
+  EXPECT_NE(*a, *b);
+  absl::StatusOr<uint64_t> again = ReadDrmClientId((*first)->fd());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *a);
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path << ": " << DescribeErrno(errno);
+  ASSERT_EQ(::write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  ::close(fd);
+}
+
+TEST(ReadDrmClientId, ParsesTheClientIdLineOfFdinfo) {
+  const std::string dir = MakeTempDir();
+  WriteText(dir + "/7",
+            "pos:\t0\nflags:\t02100002\nmnt_id:\t23\nino:\t5\n"
+            "drm-driver:\txe\ndrm-client-id:\t18446744073709551615\n"
+            "drm-pdev:\t0000:03:00.0\n");
+  absl::StatusOr<uint64_t> id = ReadDrmClientId(7, dir);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, 18446744073709551615u);
+}
+
+TEST(ReadDrmClientId, NoClientIdLineIsNotFoundNamingTheFd) {
+  const std::string dir = MakeTempDir();
+  WriteText(dir + "/5", "pos:\t0\nflags:\t02\nmnt_id:\t23\nino:\t5\n");
+  absl::StatusOr<uint64_t> id = ReadDrmClientId(5, dir);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kNotFound) << id.status();
+  EXPECT_THAT(id.status().message(), HasSubstr("fd 5 has no drm-client-id"));
+}
+
+TEST(ReadDrmClientId, MalformedValueIsDataLoss) {
+  const std::string dir = MakeTempDir();
+  WriteText(dir + "/3", "drm-client-id:\t12abc\n");
+  absl::StatusOr<uint64_t> id = ReadDrmClientId(3, dir);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kDataLoss) << id.status();
+  EXPECT_THAT(id.status().message(), HasSubstr("12abc"));
+}
+
+TEST(ReadDrmClientId, NonDrmFileOfThisProcessIsNotFound) {
+  const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  absl::StatusOr<uint64_t> id = ReadDrmClientId(fd);
+  ::close(fd);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kNotFound) << id.status();
+  EXPECT_THAT(id.status().message(),
+              HasSubstr(absl::StrCat("fd ", fd, " has no drm-client-id")));
+}
+
+TEST(ReadDrmClientId, ClosedDescriptorKeepsTheErrno) {
+  absl::StatusOr<uint64_t> id = ReadDrmClientId(-1);
+  EXPECT_EQ(StatusErrno(id.status()), -ENOENT) << id.status();
+}
+
 TEST(FindXeRenderNode, MissingDirectoryIsNotFoundNamingIt) {
   std::string dir = MakeTempDir() + "/dri";
   absl::StatusOr<std::string> node = FindXeRenderNode(dir);

@@ -1,67 +1,61 @@
 // RunEnvironment: what a scenario runs against — a way to open DRM files on
-// one device, the simulated device behind them if there is one (for scripted
-// faults and the simulator's view of VM states), a pressure injector, and
-// names for the report. The runner (runner.h) never asks which backend it
-// has beyond `sim_device` being null or not.
+// one device, and the capabilities the environment has beyond the UAPI
+// (core/environment/capabilities.h: fault injection, a VM observer; memory
+// pressure). The runner asks only for capabilities: a missing one turns the
+// steps that need it into skips that give the environment's reason.
 //
-//   // The simulator (a fresh device per run):
-//   XEHIL_ASSIGN_OR_RETURN(RunEnvironment env, MakeSimEnvironment("dg2-16g"));
+// Environments are made by name in one place, //environment:registry
+// ("sim:dg2-16g", "simd:/run/xehil-simd.sock", "xe", "xe:/dev/dri/renderD128").
+// Hand-made ones (tests) fill the fields directly:
 //
-//   // Hardware:
 //   RunEnvironment env;
-//   env.open_file = [path]() -> absl::StatusOr<std::unique_ptr<KernelBackend>>
-//   {
-//     XEHIL_ASSIGN_OR_RETURN(auto b, DrmBackend::Open(path));
-//     return std::unique_ptr<KernelBackend>(std::move(b));
-//   };
-//   env.pressure = &my_vram_injector;  // or null: pressure steps are skipped
+//   env.open_file = [path]() -> absl::StatusOr<OpenedFile> { ... };
+//   env.faults_missing = "a real xe driver has no per-VM fault injection";
 //   env.backend_name = "xe";
-//   env.device_description = "...";
 #ifndef XEHIL_CORE_SCENARIO_RUN_ENVIRONMENT_H_
 #define XEHIL_CORE_SCENARIO_RUN_ENVIRONMENT_H_
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/backend/kernel_backend.h"
+#include "core/environment/capabilities.h"
 #include "core/pressure/pressure_injector.h"
-#include "sim/device.h"
 
 namespace xehil {
 
 struct RunEnvironment {
   // Opens a new DRM file on the device under test. Called once per
   // Setup.files entry, from the runner's thread.
-  std::function<absl::StatusOr<std::unique_ptr<KernelBackend>>()> open_file;
+  std::function<absl::StatusOr<OpenedFile>()> open_file;
 
-  // The simulated device the files are opened on; null on hardware, where
-  // scripted faults are skipped ("scripted faults need the simulator") and
-  // VM states come from the recovery engine alone.
-  std::shared_ptr<sim::Device> sim_device;
+  // Scripted faults (fault steps); null: they are skipped, saying
+  // `faults_missing`.
+  FaultInjector* faults = nullptr;
+  std::string faults_missing = "this environment cannot inject faults";
 
   // Takes memory for inject_pressure steps; null: those steps (and their
-  // release_pressure) are skipped with a reason.
+  // release_pressure) are skipped, saying `pressure_missing`.
   PressureInjector* pressure = nullptr;
-  // Keeps an injector the environment made itself (MakeSimEnvironment);
-  // `pressure` points at it.
-  std::shared_ptr<PressureInjector> owned_pressure;
+  std::string pressure_missing = "this environment has no pressure injector";
 
-  std::string backend_name;        // "sim" or "xe", for the report
+  // The device's own view of VM states; null: checks rely on what the
+  // program saw through the UAPI (the recovery engine's view) alone.
+  VmObserver* observer = nullptr;
+
+  // Nothing but this environment uses the device (a fresh simulator), so a
+  // tool may drive a demo workload on it without disturbing anyone.
+  bool private_device = false;
+
+  std::string backend_name;        // "sim", "simd" or "xe", for the report
   std::string device_description;  // one line, for the report
+
+  // Whatever the capabilities above point into (devices, daemons' clients,
+  // injectors); released with the environment.
+  std::vector<std::shared_ptr<void>> owned;
 };
-
-// A fresh simulated device with the named built-in profile ("dg2-16g",
-// "bmg-12g", "lnl-igpu"; "" means "dg2-16g"), files opened with
-// Device::Open(), and a SimPressureInjector on it. NOT_FOUND for an unknown
-// profile (the message lists the known ones).
-absl::StatusOr<RunEnvironment> MakeSimEnvironment(const std::string& profile);
-
-// The profile a scenario runs on in the simulator: `override_profile` if set,
-// else the scenario's device_profile, else "dg2-16g".
-std::string SimProfileFor(const std::string& scenario_profile,
-                          const std::string& override_profile);
 
 }  // namespace xehil
 

@@ -102,7 +102,7 @@ std::optional<Ending> RunSteps(RunState& state) {
       }
       // On the simulator the step's asynchronous effects (rebinds it queued)
       // land first, so a late listener deterministically finds them queued.
-      scenario_internal::SettleSimulator(state);
+      scenario_internal::SettleDevice(state);
       absl::Status started = state.StartListener(f);
       if (!started.ok()) {
         return Ending{
@@ -310,15 +310,6 @@ absl::StatusOr<Report> RunScenario(const Scenario& scenario,
                           report.reason().empty() ? "" : ": ", report.reason()),
              report.result());
   return report;
-}
-
-absl::StatusOr<Report> RunScenarioOnSim(const Scenario& scenario,
-                                        const RunOptions& options,
-                                        const std::string& profile) {
-  absl::StatusOr<RunEnvironment> env =
-      MakeSimEnvironment(SimProfileFor(scenario.device_profile(), profile));
-  if (!env.ok()) return env.status();
-  return RunScenario(scenario, *env, options);
 }
 
 }  // namespace xehil

@@ -1,5 +1,5 @@
 // RunScenario: runs one xehil.Scenario against a RunEnvironment (simulator
-// or hardware) with a recovery policy, and returns its Report.
+// or a kernel) with a recovery policy, and returns its Report.
 //
 // Setup opens each file, creates its VMs, BOs (bound at increasing
 // addresses) and exec queues and, for a file with a watch, subscribes a
@@ -10,16 +10,17 @@
 // within_ms (from the end of the steps) passes, waking on engine and
 // listener progress (no polling).
 //
-// On the simulator a fault or pressure step ends once the rebinds it queued
-// have run, and each check first lets the simulator's rebind worker go idle,
-// so scenarios are deterministic there.
+// Where the environment can inject faults or observe VMs, a fault step ends
+// once the rebinds it queued have run, and each check first lets the
+// device's rebind worker go idle, so scenarios are deterministic there.
 //
 //   XEHIL_ASSIGN_OR_RETURN(Scenario s, LoadScenarioFile(path));
-//   XEHIL_ASSIGN_OR_RETURN(RunEnvironment env, MakeSimEnvironment(""));
+//   XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<RunEnvironment> env,
+//                          OpenEnvironment("sim"));  // environment/registry.h
 //   RunOptions options;
 //   options.source = path;
 //   options.on_progress = [](const Progress& p) { std::puts(p.text.c_str()); };
-//   XEHIL_ASSIGN_OR_RETURN(Report report, RunScenario(s, env, options));
+//   XEHIL_ASSIGN_OR_RETURN(Report report, RunScenario(s, *env, options));
 //   // report.result(): RESULT_PASS iff every expectation passed.
 //
 // Results: PASS / FAIL by the expectations (SKIP when none failed but some
@@ -49,12 +50,6 @@ namespace xehil {
 absl::StatusOr<Report> RunScenario(const Scenario& scenario,
                                    RunEnvironment& env,
                                    const RunOptions& options);
-
-// Convenience: a fresh simulator environment (SimProfileFor) and RunScenario.
-// The report's device names the profile used.
-absl::StatusOr<Report> RunScenarioOnSim(const Scenario& scenario,
-                                        const RunOptions& options,
-                                        const std::string& profile = "");
 
 }  // namespace xehil
 

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/scenario/loader.h"
 #include "core/scenario/report_writer.h"
 
 namespace xehil {
@@ -66,17 +64,6 @@ std::string RunfilesPath(const std::string& path) {
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir == nullptr || workspace == nullptr) return path;
   return absl::StrCat(srcdir, "/", workspace, "/", path);
-}
-
-absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
-                                            PolicyFactory policy,
-                                            std::string profile) {
-  absl::StatusOr<Scenario> scenario = LoadScenarioFile(RunfilesPath(path));
-  if (!scenario.ok()) return scenario.status();
-  RunOptions options;
-  options.policy_factory = std::move(policy);
-  options.source = path;
-  return RunScenarioOnSim(*scenario, options, profile);
 }
 
 ::testing::Matcher<const Report&> ScenarioPassed() {

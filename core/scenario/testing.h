@@ -1,17 +1,8 @@
-// gtest harness for proving a recovery policy against the scenario library
-// on the simulator. testonly: //core/scenario:testing.
+// gtest matchers for scenario reports, and where a test's scenario files
+// are. testonly: //core/scenario:testing. Running scenario files on an
+// environment is //environment:testing.
 //
-//   #include "core/scenario/testing.h"
-//
-//   TEST(ShrinkPolicy, RecoversFromHeldVramPressure) {
-//     auto report = RunScenarioFileOnSim(
-//         "scenarios/held_vram_pressure.textproto",
-//         [](const RecoveryConfig&) { return std::make_unique<Shrink>(); });
-//     ASSERT_TRUE(report.ok()) << report.status();
-//     EXPECT_THAT(*report, ScenarioPassed());
-//   }
-//
-// The test's BUILD target lists the scenario files in `data`.
+//   EXPECT_THAT(*report, ScenarioPassed());
 #ifndef XEHIL_CORE_SCENARIO_TESTING_H_
 #define XEHIL_CORE_SCENARIO_TESTING_H_
 
@@ -29,13 +20,6 @@ namespace xehil {
 // "scenarios/transient_enomem.textproto") is in the test's runfiles
 // ($TEST_SRCDIR/$TEST_WORKSPACE/path); `path` itself outside a test.
 std::string RunfilesPath(const std::string& path);
-
-// Loads the scenario at RunfilesPath(path) and runs it on a fresh simulated
-// device (`profile`, else the scenario's device_profile, else "dg2-16g")
-// with `policy` (null: the default policy configured from the scenario).
-absl::StatusOr<Report> RunScenarioFileOnSim(const std::string& path,
-                                            PolicyFactory policy = nullptr,
-                                            std::string profile = "");
 
 // Matches a Report whose result is RESULT_PASS. On mismatch it explains the
 // result, the reason and every failed expectation's name and message first,

@@ -15,13 +15,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/preload/preload_test_util.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
 
-using agent::testing::ChildProcess;
+using process_testing::ChildProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

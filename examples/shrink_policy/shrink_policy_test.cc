@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/scenario/testing.h"
+#include "environment/testing.h"
 #include "examples/shrink_policy/shrinking_policy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "core/device/xe_device.h"
-#include "core/recovery/recovery_test_util.h"
+#include "integration/recovery/recovery_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

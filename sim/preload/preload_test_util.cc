@@ -68,8 +68,8 @@ absl::StatusOr<std::unique_ptr<SimdDaemon>> SimdDaemon::Start(
   daemon->socket_ = absl::StrCat(dir, "/simd.sock");
   std::vector<std::string> args = {absl::StrCat("--socket=", daemon->socket_)};
   args.insert(args.end(), flags.begin(), flags.end());
-  absl::StatusOr<std::unique_ptr<agent::testing::ChildProcess>> process =
-      agent::testing::ChildProcess::Start(daemon_path, args);
+  absl::StatusOr<std::unique_ptr<process_testing::ChildProcess>> process =
+      process_testing::ChildProcess::Start(daemon_path, args);
   if (!process.ok()) return process.status();
   daemon->process_ = *std::move(process);
   std::optional<std::string> line =
@@ -131,16 +131,16 @@ CommandResult RunUnderPreload(const std::string& preload,
                               const std::string& program,
                               const std::vector<std::string>& args,
                               const std::vector<std::string>& env) {
-  return agent::testing::RunCommand(
+  return process_testing::RunCommand(
       "/usr/bin/env", PreloadCommand(preload, socket, program, args, env),
       absl::Seconds(60));
 }
 
-absl::StatusOr<std::unique_ptr<agent::testing::ChildProcess>> StartUnderPreload(
+absl::StatusOr<std::unique_ptr<process_testing::ChildProcess>> StartUnderPreload(
     const std::string& preload, const std::string& socket,
     const std::string& program, const std::vector<std::string>& args,
     const std::vector<std::string>& env) {
-  return agent::testing::ChildProcess::Start(
+  return process_testing::ChildProcess::Start(
       "/usr/bin/env", PreloadCommand(preload, socket, program, args, env));
 }
 

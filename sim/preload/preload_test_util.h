@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 
 namespace xehil::preload::testing {
 
-using agent::testing::CommandResult;
+using process_testing::CommandResult;
 
 // A runfiles-relative path (as $(rootpath) gives it) made absolute.
 std::string Runfile(const std::string& rootpath);
@@ -56,7 +56,7 @@ class SimdDaemon {
  private:
   SimdDaemon() = default;
   std::string dir_, socket_;
-  std::unique_ptr<agent::testing::ChildProcess> process_;
+  std::unique_ptr<process_testing::ChildProcess> process_;
 };
 
 // Runs `program args...` under the interposer (PreloadList) with
@@ -70,7 +70,7 @@ CommandResult RunUnderPreload(const std::string& preload,
                               const std::vector<std::string>& env = {});
 
 // RunUnderPreload, but returns the running child.
-absl::StatusOr<std::unique_ptr<agent::testing::ChildProcess>> StartUnderPreload(
+absl::StatusOr<std::unique_ptr<process_testing::ChildProcess>> StartUnderPreload(
     const std::string& preload, const std::string& socket,
     const std::string& program, const std::vector<std::string>& args,
     const std::vector<std::string>& env = {});

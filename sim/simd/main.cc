@@ -23,7 +23,7 @@
 #include "sim/simd/script.h"
 #include "sim/simd/server.h"
 #include "sim/simd/vxe_server.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to listen on (default $XDG_RUNTIME_DIR/xehil-simd.sock, "
@@ -51,8 +51,10 @@ constexpr char kUsage[] =
     R"(usage: xehil-simd [--socket=PATH] [--device-profile=NAME] [--script=FILE]
                   [--max-clients=N] [--handshake-timeout-ms=MS]
                   [--owner-pid=PID]
-       xehil-simd --vxe-control=/dev/vxe_ctl [--vxe-status-file=FILE]
-                  [--device-profile=NAME] [--script=FILE]
+       xehil-simd --vxe-control=/dev/vxe_ctl [--socket=PATH]
+                  [--vxe-status-file=FILE] [--device-profile=NAME]
+                  [--script=FILE] [--max-clients=N]
+                  [--handshake-timeout-ms=MS]
 
 Serves one simulated Xe GPU on a Unix socket so that unmodified programs
 (through the LD_PRELOAD interposer, see `xehil sim-run`) and tools share it:
@@ -61,16 +63,22 @@ Prints "listening on PATH" when ready; logs file opens and releases, rule
 firings and protocol errors to stderr. SIGTERM or SIGINT: clean shutdown
 (files released, socket removed).
 
-With --vxe_control it serves the same device to the vxe kernel driver (a
+With --vxe-control it serves the same device to the vxe kernel driver (a
 real render node, vxe/README.md) through its control device instead: the
 kernel forwards xe ioctls and takes VM_ERR records back to post them on its
-own notification pipes. Prints "ready" once serving. Exits 0 on SIGTERM or
-SIGINT, 1 if the control device cannot be opened or goes away.
+own notification pipes. With --socket as well, the socket serves control
+connections only (status, pressure, apply, add_rules, waits; other roles
+are refused), where files are named by their kernel file id: the
+drm-client-id a program reads in /proc/self/fdinfo/FD for its own file.
+--max-clients and --handshake-timeout-ms bound those connections. Prints
+"ready" once serving. Exits 0 on SIGTERM or SIGINT, 1 if the control device
+cannot be opened or goes away, or the socket cannot be made.
 
 flags:
   --socket=PATH          default $XDG_RUNTIME_DIR/xehil-simd.sock, else
                          /tmp/xehil-simd-$UID.sock; a stale socket file is
-                         replaced, a live daemon's is an error
+                         replaced, a live daemon's is an error; with
+                         --vxe-control: the control socket (none by default)
   --device-profile=NAME  dg2-16g (default), bmg-12g, lnl-igpu
   --script=FILE          fault rules (text-format xehil.sim.SimdScript,
                          proto/simd.proto), e.g.
@@ -87,6 +95,7 @@ flags:
                          stops as on SIGTERM when PID dies (even by SIGKILL),
                          then removes the socket's directory if it is empty
   --vxe-control=PATH     serve the vxe driver's control device (/dev/vxe_ctl)
+                         instead of DRM files on a socket
   --vxe-status-file=FILE with --vxe-control: the device status (text-format
                          xehil.sim.DeviceStatus) is written there on exit
   --help                 this text
@@ -101,13 +110,18 @@ void LogLine(const std::string& line) {
   std::cerr << "xehil-simd: " << line << std::endl;
 }
 
-// Serves the vxe control device on this thread until a stop signal.
+// Serves the vxe control device on this thread until a stop signal, and
+// control connections on `control_socket` (if any) on the server's own.
 int RunVxe(const std::string& path, const std::string& status_file,
+           const std::string& control_socket,
            xehil::simd::ServerOptions socket_options) {
   xehil::simd::VxeServerOptions options;
   options.device_profile = socket_options.device_profile;
   options.script = std::move(socket_options.script);
   options.log = LogLine;
+  options.control_socket = control_socket;
+  options.max_control_connections = socket_options.max_clients;
+  options.handshake_timeout_ms = socket_options.handshake_timeout_ms;
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -125,7 +139,10 @@ int RunVxe(const std::string& path, const std::string& status_file,
     LogLine(std::string(server.status().message()));
     return 1;
   }
-  LogLine(absl::StrCat((*server)->device()->Description(), " on ", path));
+  LogLine(absl::StrCat((*server)->device()->Description(), " on ", path,
+                       control_socket.empty()
+                           ? ""
+                           : absl::StrCat(", control on ", control_socket)));
   std::printf("ready\n");
   std::fflush(stdout);
   absl::Status ended = (*server)->Serve(stop.get());
@@ -147,16 +164,20 @@ int RunVxe(const std::string& path, const std::string& status_file,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The default goes in before parsing, so an explicit empty --socket= is
-  // told apart from no --socket at all.
-  absl::SetFlag(&FLAGS_socket, xehil::simd::DefaultSocketPath());
+  // A value no path can have goes in before parsing, so an explicit empty
+  // --socket= is told apart from no --socket at all (which in vxe mode means
+  // no control socket).
+  const std::string kNoSocket(1, '\0');
+  absl::SetFlag(&FLAGS_socket, kNoSocket);
   std::vector<std::string> args = xehil::ParseFlagsOrExit(argc, argv, kUsage);
   if (!args.empty()) {
     xehil::UsageError(absl::StrCat("unexpected argument '", args[0], "'"),
                       kUsage);
   }
+  const bool socket_given = absl::GetFlag(FLAGS_socket) != kNoSocket;
   xehil::simd::ServerOptions options;
-  options.socket_path = absl::GetFlag(FLAGS_socket);
+  options.socket_path = socket_given ? absl::GetFlag(FLAGS_socket)
+                                     : xehil::simd::DefaultSocketPath();
   if (options.socket_path.empty()) {
     xehil::UsageError("--socket needs a path", kUsage);
   }
@@ -197,7 +218,9 @@ int main(int argc, char** argv) {
     xehil::UsageError("--vxe-status-file needs --vxe-control", kUsage);
   }
   if (!vxe_control.empty()) {
-    return RunVxe(vxe_control, vxe_status_file, std::move(options));
+    const std::string control_socket = socket_given ? options.socket_path : "";
+    return RunVxe(vxe_control, vxe_status_file, control_socket,
+                  std::move(options));
   }
 
   // Signals are taken by sigwait() below: block them before any thread

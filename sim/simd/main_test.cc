@@ -2,6 +2,7 @@
 // logs, signals, usage errors, bad scripts, a live socket.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +114,38 @@ TEST(XehilSimd, MissingVxeControlDeviceNamesTheModuleAndExitsOne) {
                                "vxe kernel module loaded?"));
   const int status = WaitFor(run.pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+
+// A FIFO stands in for /dev/vxe_ctl: it opens read-write and stays silent,
+// so the daemon serves its control socket and nothing else.
+TEST(XehilSimd, VxeModeServesControlConnectionsOnTheGivenSocket) {
+  TempDir dir;
+  const std::string control = dir.path() + "/vxe_ctl";
+  const std::string socket = dir.path() + "/control.sock";
+  ASSERT_EQ(::mkfifo(control.c_str(), 0600), 0);
+  Child daemon = Spawn({kDaemon, "--vxe-control=" + control,
+                        "--socket=" + socket, "--device-profile=bmg-12g"});
+  ASSERT_GT(daemon.pid, 0);
+  EXPECT_EQ(ReadLine(daemon.out.get()), "ready");
+  {
+    absl::StatusOr<Client> control_client =
+        Client::Connect(socket, Role::kControl);
+    ASSERT_TRUE(control_client.ok()) << control_client.status();
+    sim::ControlRequest status;
+    status.mutable_status();
+    absl::StatusOr<sim::ControlReply> reply = control_client->Control(status);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->status().profile(), "bmg-12g");
+    absl::StatusOr<Client> file = Client::Connect(socket, Role::kDrmFile);
+    ASSERT_FALSE(file.ok());
+    EXPECT_THAT(file.status().message(),
+                HasSubstr("takes control connections only"));
+  }
+  ::kill(daemon.pid, SIGTERM);
+  const int status = WaitFor(daemon.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_THAT(Text(daemon.err.get()), HasSubstr("control on " + socket));
+  EXPECT_NE(::access(socket.c_str(), F_OK), 0) << "socket removed on exit";
 }
 
 TEST(XehilSimd, BadScriptIsReportedWithItsLine) {

@@ -127,9 +127,11 @@ class Server {
   void CountProcessFile(uint32_t pid, bool opened);
   void CountProcessIoctl(uint32_t pid, uint64_t request, int result);
 
-  // server_control.cc
-  sim::ControlReply WaitReleased(const sim::WaitReleased& wait);
-  sim::ControlReply Apply(const sim::ApplyActions& apply);
+  // server_control.cc: the ControlTarget of RunControl (control_service.h).
+  class ControlView;
+  // The kControlReply message answering a kControl message's payload.
+  std::vector<uint8_t> AnswerControlMessage(
+      uint32_t seq, const std::vector<uint8_t>& payload);
 
   ServerOptions options_;
   const std::shared_ptr<sim::Device> device_;

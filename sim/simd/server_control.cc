@@ -1,5 +1,5 @@
-// The daemon's control channel: status, pressure, faults on open files,
-// rules added at run time, and waits.
+// The daemon's control channel: per-process counts, status, and the
+// socket daemon's side of RunControl (control_service.h).
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -11,21 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errno_status.h"
 #include "sim/ioctl_decode.h"
+#include "sim/simd/control_service.h"
 #include "sim/simd/device_status.h"
-#include "sim/simd/script.h"
 #include "sim/simd/server.h"
 
 namespace xehil::simd {
-namespace {
-
-sim::ControlReply ReplyFor(const absl::Status& status) {
-  sim::ControlReply reply;
-  reply.set_code(static_cast<int>(status.code()));
-  reply.set_message(std::string(status.message()));
-  return reply;
-}
-
-}  // namespace
 
 // The parent of `pid` from /proc (0 if it is gone or unreadable).
 static uint32_t ParentOf(uint32_t pid) {
@@ -121,112 +111,62 @@ sim::DeviceStatus Server::Status() const {
   return status;
 }
 
+// The socket daemon's side of RunControl: files by the daemon's file id.
+class Server::ControlView : public ControlTarget {
+ public:
+  explicit ControlView(Server& server) : server_(server) {}
+
+  sim::DeviceStatus ControlStatus() const override { return server_.Status(); }
+  sim::Device& ControlDevice() const override { return *server_.device_; }
+  RuleEngine& ControlRules() override { return server_.rules_; }
+  void ControlLog(const std::string& line) const override { server_.Log(line); }
+
+  absl::StatusOr<sim::FileId> FindOpenFile(uint64_t file_id) const override {
+    std::lock_guard<std::mutex> lock(server_.mu_);
+    if (server_.files_.count(file_id) == 0) {
+      return absl::NotFoundError(absl::StrCat("no open file ", file_id));
+    }
+    return file_id;
+  }
+
+  absl::Status WaitReleased(const sim::WaitReleased& wait) override {
+    const auto timeout = std::chrono::milliseconds(
+        wait.timeout_ms() ? wait.timeout_ms() : 10000);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto open = [&] {
+      size_t count = 0;
+      for (const auto& [id, entry] : server_.files_) {
+        if ((wait.pid() == 0 || entry.pid == wait.pid()) &&
+            (wait.file_id() == 0 || id == wait.file_id())) {
+          ++count;
+        }
+      }
+      return count;
+    };
+    std::unique_lock<std::mutex> lock(server_.mu_);
+    const bool released = server_.files_cv_.wait_until(
+        lock, deadline, [&] { return server_.stopping_ || open() == 0; });
+    if (server_.stopping_) return absl::CancelledError("daemon stopping");
+    if (!released) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          open(), " matching files still open after ", timeout.count(), " ms"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  Server& server_;
+};
+
 sim::ControlReply Server::Control(const sim::ControlRequest& request) {
-  switch (request.request_case()) {
-    case sim::ControlRequest::kStatus: {
-      sim::ControlReply reply;
-      *reply.mutable_status() = Status();
-      return reply;
-    }
-    case sim::ControlRequest::kInjectPressure:
-    case sim::ControlRequest::kReleasePressure: {
-      sim::ApplyActions apply;
-      sim::Action* action = apply.add_action();
-      if (request.has_inject_pressure()) {
-        *action->mutable_inject_pressure() = request.inject_pressure();
-      } else {
-        *action->mutable_release_pressure() = request.release_pressure();
-      }
-      return Apply(apply);
-    }
-    case sim::ControlRequest::kApply:
-      return Apply(request.apply());
-    case sim::ControlRequest::kAddRules: {
-      // The message says what happened even if the rest is cut to fit.
-      absl::Status valid = ValidateScript(request.add_rules(), "add_rules",
-                                          nullptr, rules_.rule_count() + 1);
-      if (!valid.ok()) {
-        return ReplyFor(
-            absl::Status(valid.code(),
-                         absl::StrCat("no rule installed: ", valid.message())));
-      }
-      rules_.AddRules(request.add_rules());
-      const std::string installed =
-          absl::StrCat("installed ", request.add_rules().rule_size(), " rules");
-      Log(installed);
-      sim::ControlReply reply = ReplyFor(absl::OkStatus());
-      reply.set_message(installed);
-      return reply;
-    }
-    case sim::ControlRequest::kWaitIdle:
-      device_->WaitIdle();
-      return ReplyFor(absl::OkStatus());
-    case sim::ControlRequest::kWaitReleased:
-      return WaitReleased(request.wait_released());
-    case sim::ControlRequest::REQUEST_NOT_SET:
-      break;
-  }
-  return ReplyFor(absl::InvalidArgumentError("empty ControlRequest"));
+  ControlView view(*this);
+  return RunControl(view, request);
 }
 
-sim::ControlReply Server::Apply(const sim::ApplyActions& apply) {
-  bool needs_file = false;
-  for (const sim::Action& action : apply.action()) {
-    absl::Status valid = ValidateAction(action);
-    if (!valid.ok()) return ReplyFor(valid);
-    needs_file |=
-        !action.has_inject_pressure() && !action.has_release_pressure();
-  }
-  if (apply.action_size() == 0) {
-    return ReplyFor(absl::InvalidArgumentError("apply needs an action"));
-  }
-  if (needs_file) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (files_.count(apply.file_id()) == 0) {
-      return ReplyFor(
-          absl::NotFoundError(absl::StrCat("no open file ", apply.file_id())));
-    }
-  }
-  const std::vector<uint32_t> vms =
-      apply.vm_id() != 0 ? std::vector<uint32_t>{apply.vm_id()}
-                         : RestartableVms(*device_, apply.file_id());
-  absl::Status first = absl::OkStatus();
-  for (const sim::Action& action : apply.action()) {
-    std::string what;
-    absl::Status status =
-        ApplyAction(*device_, action, apply.file_id(), vms, &what);
-    Log(absl::StrCat(
-        "control: ", what.empty() ? "action" : what,
-        needs_file ? absl::StrCat(" (file ", apply.file_id(), ")") : "",
-        status.ok() ? "" : ": ", status.message()));
-    if (first.ok()) first = status;
-  }
-  return ReplyFor(first);
-}
-
-sim::ControlReply Server::WaitReleased(const sim::WaitReleased& wait) {
-  const auto timeout =
-      std::chrono::milliseconds(wait.timeout_ms() ? wait.timeout_ms() : 10000);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto open = [&] {
-    size_t count = 0;
-    for (const auto& [id, entry] : files_) {
-      if ((wait.pid() == 0 || entry.pid == wait.pid()) &&
-          (wait.file_id() == 0 || id == wait.file_id())) {
-        ++count;
-      }
-    }
-    return count;
-  };
-  std::unique_lock<std::mutex> lock(mu_);
-  const bool released = files_cv_.wait_until(
-      lock, deadline, [&] { return stopping_ || open() == 0; });
-  if (stopping_) return ReplyFor(absl::CancelledError("daemon stopping"));
-  if (!released) {
-    return ReplyFor(absl::DeadlineExceededError(absl::StrCat(
-        open(), " matching files still open after ", timeout.count(), " ms")));
-  }
-  return ReplyFor(absl::OkStatus());
+std::vector<uint8_t> Server::AnswerControlMessage(
+    uint32_t seq, const std::vector<uint8_t>& payload) {
+  ControlView view(*this);
+  return AnswerControl(view, seq, payload);
 }
 
 }  // namespace xehil::simd

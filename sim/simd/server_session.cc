@@ -80,34 +80,6 @@ int SetFilter(sim::NotificationQueue& queue,
       reinterpret_cast<const watch_notification_filter*>(aligned.data()));
 }
 
-// A reply that fits in one message and still says whether the request was
-// carried out: a failure keeps its code and the head of its message (whole
-// lines), a success too large to send (a huge status) says it succeeded.
-sim::ControlReply Shortened(const sim::ControlReply& reply) {
-  sim::ControlReply out;
-  if (reply.code() == 0) {
-    out.set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
-    out.set_message(
-        "the request succeeded, but its reply is larger than a message");
-    return out;
-  }
-  out.set_code(reply.code());
-  constexpr size_t kKeep = kMaxMessageBytes / 4;
-  const std::string& message = reply.message();
-  size_t cut = message.rfind('\n', kKeep);
-  if (cut == std::string::npos || cut == 0) {
-    cut = std::min(kKeep, message.size());
-    // Never split a UTF-8 sequence: the field must stay valid UTF-8.
-    while (cut > 0 && (static_cast<uint8_t>(message[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-  }
-  out.set_message(absl::StrCat(message.substr(0, cut), "\n... (",
-                               message.size() - cut,
-                               " more bytes cut to fit one message)"));
-  return out;
-}
-
 // Each registered pipe holds two of the daemon's descriptors.
 constexpr size_t kMaxPipesPerConnection = 256;
 
@@ -288,22 +260,7 @@ class Server::Session {
   }
 
   bool OnControl(uint32_t seq, const std::vector<uint8_t>& payload) {
-    sim::ControlRequest request;
-    sim::ControlReply reply;
-    if (!request.ParseFromArray(payload.data(),
-                                static_cast<int>(payload.size()))) {
-      reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
-      reply.set_message("payload is not a xehil.sim.ControlRequest");
-    } else {
-      reply = server_.Control(request);
-    }
-    std::vector<uint8_t> bytes = EncodeControl(seq, MessageType::kControlReply,
-                                               reply.SerializeAsString());
-    if (!EncodedSizeOk(bytes)) {
-      bytes = EncodeControl(seq, MessageType::kControlReply,
-                            Shortened(reply).SerializeAsString());
-    }
-    return Send(bytes);
+    return Send(server_.AnswerControlMessage(seq, payload));
   }
 
   bool Send(const std::vector<uint8_t>& bytes) {

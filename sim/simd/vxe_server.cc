@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -70,6 +71,21 @@ absl::StatusOr<std::unique_ptr<VxeServer>> VxeServer::Create(
       [self](sim::FileId file, absl::Span<const uint8_t> record) {
         self->Post(file, record);
       });
+  if (!server->options_.control_socket.empty()) {
+    ControlListenerOptions listen;
+    listen.socket_path = server->options_.control_socket;
+    listen.max_connections = server->options_.max_control_connections;
+    listen.handshake_timeout_ms = server->options_.handshake_timeout_ms;
+    listen.other_roles_refused =
+        "this xehil-simd serves the vxe kernel driver (--vxe-control): its "
+        "socket takes control connections only; DRM files are opened on the "
+        "render node (/dev/dri/renderD*)";
+    listen.log = server->options_.log;
+    XEHIL_ASSIGN_OR_RETURN(
+        server->listener_,
+        ControlListener::Start(std::move(listen),
+                               static_cast<ControlTarget&>(*server)));
+  }
   return server;
 }
 
@@ -81,6 +97,12 @@ VxeServer::VxeServer(UniqueFd control, VxeServerOptions options,
       rules_(device_, [this](const std::string& line) { Log(line); }) {}
 
 VxeServer::~VxeServer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  released_cv_.notify_all();  // control threads in WaitReleased return
+  listener_.reset();
   ReleaseAll();
   device_->SetRecordSink(nullptr);
 }
@@ -154,6 +176,7 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     }
     const sim::FileId id = released.file->id();
     released.file.reset();  // outside mu_: the device posts nothing now
+    released_cv_.notify_all();
     rules_.ForgetFile(id);
     Log(absl::StrCat("file ", id, " (kernel file ", event.file_id,
                      ") released"));
@@ -230,12 +253,14 @@ void VxeServer::ReleaseAll() {
   }
   for (auto& [kernel_id, entry] : files) rules_.ForgetFile(entry.file->id());
   files.clear();  // outside mu_: releasing takes the device lock
+  released_cv_.notify_all();
 }
 
 sim::DeviceStatus VxeServer::Status() const {
   sim::DeviceStatus status;
   FillDeviceStatus(*device_, &status);
   struct Row {
+    uint64_t kernel_id;
     FileRef ref;
     uint32_t watches;
   };
@@ -243,17 +268,58 @@ sim::DeviceStatus VxeServer::Status() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [kernel_id, entry] : files_) {
-      rows.push_back({entry.file->ref(), entry.watches});
+      rows.push_back({kernel_id, entry.file->ref(), entry.watches});
     }
   }
   for (const Row& row : rows) {
     AddOpenFile(*device_, row.ref.id, row.ref.pid, row.ref.program, row.watches,
                 &status);
+    // Clients name files as the kernel does (drm-client-id).
+    status.mutable_files(status.files_size() - 1)->set_file_id(row.kernel_id);
   }
   for (sim::RuleStatus& rule : rules_.Status()) {
     *status.add_rules() = std::move(rule);
   }
   return status;
+}
+
+sim::ControlReply VxeServer::Control(const sim::ControlRequest& request) {
+  return RunControl(*this, request);
+}
+
+absl::StatusOr<sim::FileId> VxeServer::FindOpenFile(uint64_t file_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(file_id);
+  if (it == files_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no open file ", file_id, " (vxe names files by their drm-client-id)"));
+  }
+  return it->second.file->id();
+}
+
+absl::Status VxeServer::WaitReleased(const sim::WaitReleased& wait) {
+  const auto timeout =
+      std::chrono::milliseconds(wait.timeout_ms() ? wait.timeout_ms() : 10000);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto open = [&] {
+    size_t count = 0;
+    for (const auto& [kernel_id, entry] : files_) {
+      if ((wait.pid() == 0 || entry.file->ref().pid == wait.pid()) &&
+          (wait.file_id() == 0 || kernel_id == wait.file_id())) {
+        ++count;
+      }
+    }
+    return count;
+  };
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool released = released_cv_.wait_until(
+      lock, deadline, [&] { return stopping_ || open() == 0; });
+  if (stopping_) return absl::CancelledError("daemon stopping");
+  if (!released) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        open(), " matching files still open after ", timeout.count(), " ms"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace xehil::simd

@@ -12,13 +12,24 @@
 //    POST for its kernel file id (sim::Device::SetRecordSink), so the
 //    kernel's post_watch_notification applies ring, filter and loss rules.
 //
-//   XEHIL_ASSIGN_OR_RETURN(auto server, VxeServer::Open("/dev/vxe_ctl", {}));
+// With `control_socket` it also serves the socket daemon's control protocol
+// (proto/simd.proto ControlRequest, control_service.h) on that Unix socket,
+// control connections only (control_listener.h), on threads of its own:
+// a control client never holds up the control device. There, and in
+// Status(), a file's id is its kernel file id, which is the DRM client id a
+// program reads for its own file from /proc/self/fdinfo (ReadDrmClientId).
+//
+//   VxeServerOptions options;
+//   options.control_socket = "/run/xehil-simd.sock";
+//   XEHIL_ASSIGN_OR_RETURN(auto server,
+//                          VxeServer::Open("/dev/vxe_ctl", options));
 //   absl::Status ended = server->Serve(stop_fd);  // until stop_fd is readable
 //
-// Serve() runs on one thread; Status() may be called from any thread.
+// Serve() runs on one thread; Status() and Control() on any.
 #ifndef XEHIL_SIM_SIMD_VXE_SERVER_H_
 #define XEHIL_SIM_SIMD_VXE_SERVER_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,6 +44,8 @@
 #include "core/base/unique_fd.h"
 #include "proto/simd.pb.h"
 #include "sim/device.h"
+#include "sim/simd/control_listener.h"
+#include "sim/simd/control_service.h"
 #include "sim/simd/drm_file.h"
 #include "sim/simd/pipe_registry.h"
 #include "sim/simd/rules.h"
@@ -47,12 +60,19 @@ struct VxeServerOptions {
   sim::SimdScript script;  // validated by the caller (LoadScriptFile)
   // One line per file open/release, rule firing and channel error.
   std::function<void(const std::string&)> log;
+  // A Unix socket for control connections; "" for none.
+  std::string control_socket;
+  int max_control_connections = 16;
+  // How long a control connection may stay silent before its Hello.
+  int handshake_timeout_ms = 5000;
 };
 
-class VxeServer {
+class VxeServer : private ControlTarget {
  public:
   // Opens the control device: FailedPrecondition naming the module when it
-  // is missing, Unavailable (EBUSY) when another daemon holds it.
+  // is missing, Unavailable (EBUSY) when another daemon holds it. Then
+  // listens on options.control_socket, if given (ControlListener::Start's
+  // errors).
   static absl::StatusOr<std::unique_ptr<VxeServer>> Open(
       const std::string& path, VxeServerOptions options);
   // Serves `control`, any descriptor with the control device's framing (one
@@ -68,8 +88,11 @@ class VxeServer {
   // released on return.
   absl::Status Serve(int stop_fd);
 
-  // The device, its open files and the rules, as the socket daemon reports.
+  // The device, its open files (by kernel file id) and the rules, as the
+  // socket daemon reports.
   sim::DeviceStatus Status() const;
+  // Runs one control request, as a control connection does.
+  sim::ControlReply Control(const sim::ControlRequest& request);
   const std::shared_ptr<sim::Device>& device() const { return device_; }
 
  private:
@@ -90,6 +113,14 @@ class VxeServer {
   void ReleaseAll();
   void Log(const std::string& line) const;
 
+  // ControlTarget (control connection threads).
+  sim::DeviceStatus ControlStatus() const override { return Status(); }
+  sim::Device& ControlDevice() const override { return *device_; }
+  RuleEngine& ControlRules() override { return rules_; }
+  absl::StatusOr<sim::FileId> FindOpenFile(uint64_t file_id) const override;
+  absl::Status WaitReleased(const sim::WaitReleased& wait) override;
+  void ControlLog(const std::string& line) const override { Log(line); }
+
   VxeServerOptions options_;
   const std::shared_ptr<sim::Device> device_;
   UniqueFd control_;
@@ -97,8 +128,13 @@ class VxeServer {
   RuleEngine rules_;
 
   mutable std::mutex mu_;  // below; a leaf lock (taken under the device's)
+  std::condition_variable released_cv_;  // a file was released, or stopping
+  bool stopping_ = false;
   std::map<uint64_t, OpenFile> files_;      // by kernel file id
   std::map<sim::FileId, uint64_t> kernel_;  // sim file id -> kernel file id
+
+  // Started last, stopped first: its threads use everything above.
+  std::unique_ptr<ControlListener> listener_;
 };
 
 }  // namespace xehil::simd

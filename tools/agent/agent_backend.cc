@@ -7,8 +7,10 @@
 #include "core/backend/drm_backend.h"
 #include "core/base/errno_status.h"
 #include "core/pressure/bo_pressure_injector.h"
-#include "core/pressure/sim_pressure_injector.h"
+#include "sim/sim_pressure_injector.h"
 #include "sim/sim_backend.h"
+#include "environment/registry.h"
+#include "environment/sim_environment.h"
 #include "tools/agent/capabilities.h"
 
 namespace xehil::agent {
@@ -135,12 +137,15 @@ absl::StatusOr<uint64_t> AgentBackend::RegionTotal(const std::string& provider,
                    " (regions: ", absl::StrJoin(known, ", "), ")"));
 }
 
-absl::StatusOr<std::unique_ptr<KernelBackend>> AgentBackend::OpenFile() {
-  if (sim_ != nullptr) return std::unique_ptr<KernelBackend>(sim_->Open());
-  if (!device_status_.ok()) return device_status_;
-  XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<DrmBackend> drm,
-                         DrmBackend::Open(options_.xe_path));
-  return std::unique_ptr<KernelBackend>(std::move(drm));
+absl::StatusOr<RunEnvironment> AgentBackend::ScenarioEnvironment() {
+  if (sim_ != nullptr) return MakeSimEnvironmentOn(sim_);
+  if (!device_status_.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no device to run on: ", device_status_.message()));
+  }
+  return OpenEnvironment(options_.xe_path.empty()
+                             ? std::string("xe")
+                             : absl::StrCat("xe:", options_.xe_path));
 }
 
 }  // namespace xehil::agent

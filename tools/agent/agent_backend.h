@@ -33,6 +33,7 @@
 #include "core/device/xe_device.h"
 #include "core/pressure/pressure_injector.h"
 #include "core/pressure/sysmem_pressure_injector.h"
+#include "core/scenario/run_environment.h"
 #include "sim/device.h"
 
 namespace xehil::agent {
@@ -76,8 +77,10 @@ class AgentBackend {
   absl::StatusOr<uint64_t> RegionTotal(const std::string& provider,
                                        uint16_t instance);
 
-  // Opens a new DRM file on the backend's device.
-  absl::StatusOr<std::unique_ptr<KernelBackend>> OpenFile();
+  // What a scenario runs on: the agent's own device with its capabilities
+  // (environment/registry.h; for "sim" the device this backend keeps).
+  // FAILED_PRECONDITION when the xe device is missing.
+  absl::StatusOr<RunEnvironment> ScenarioEnvironment();
 
  private:
   explicit AgentBackend(BackendOptions options);

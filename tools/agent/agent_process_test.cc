@@ -17,12 +17,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/agent/testing/agent_test_util.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 
 namespace xehil::agent {
 namespace {
 
-using testing::ChildProcess;
+using process_testing::ChildProcess;
 using testing::Context;
 using ::testing::HasSubstr;
 using testing::kLongWait;
@@ -224,7 +224,7 @@ TEST(AgentProcess, TokensAreCheckedWithRoles) {
 TEST(AgentProcess, ASecondAgentOnTheSamePortIsRefused) {
   std::optional<Agent> first = StartAgent({"--backend=sim"});
   ASSERT_TRUE(first.has_value());
-  testing::CommandResult second = testing::RunCommand(
+  process_testing::CommandResult second = process_testing::RunCommand(
       kAgent, {"--backend=sim", "--listen=" + first->address},
       absl::Seconds(60));
   EXPECT_EQ(second.exit_code, 1) << second.output;
@@ -232,22 +232,22 @@ TEST(AgentProcess, ASecondAgentOnTheSamePortIsRefused) {
 }
 
 TEST(AgentProcess, HelpAndUsageErrors) {
-  testing::CommandResult help = testing::RunCommand(kAgent, {"--help"});
+  process_testing::CommandResult help = process_testing::RunCommand(kAgent, {"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.output, HasSubstr("usage: xehil-agent"));
-  testing::CommandResult bad_flag =
-      testing::RunCommand(kAgent, {"--no-such-flag"});
+  process_testing::CommandResult bad_flag =
+      process_testing::RunCommand(kAgent, {"--no-such-flag"});
   EXPECT_EQ(bad_flag.exit_code, 2);
   EXPECT_THAT(bad_flag.output, HasSubstr("xehil-agent: unknown flag"));
   EXPECT_THAT(bad_flag.output, HasSubstr("(see `xehil-agent --help`)"));
-  EXPECT_EQ(testing::RunCommand(kAgent, {"--backend=gpu"}).exit_code, 2);
-  EXPECT_EQ(testing::RunCommand(kAgent, {"--max-sysmem-bytes=lots"}).exit_code,
+  EXPECT_EQ(process_testing::RunCommand(kAgent, {"--backend=gpu"}).exit_code, 2);
+  EXPECT_EQ(process_testing::RunCommand(kAgent, {"--max-sysmem-bytes=lots"}).exit_code,
             2);
-  testing::CommandResult open =
-      testing::RunCommand(kAgent, {"--listen=0.0.0.0:0"});
+  process_testing::CommandResult open =
+      process_testing::RunCommand(kAgent, {"--listen=0.0.0.0:0"});
   EXPECT_EQ(open.exit_code, 2);
   EXPECT_THAT(open.output, HasSubstr("needs TLS"));
-  testing::CommandResult no_tokens = testing::RunCommand(
+  process_testing::CommandResult no_tokens = process_testing::RunCommand(
       kAgent, {"--listen=127.0.0.1:0", "--token-file=/nonexistent/tokens"});
   EXPECT_EQ(no_tokens.exit_code, 1);
   EXPECT_THAT(no_tokens.output, HasSubstr("/nonexistent/tokens"));

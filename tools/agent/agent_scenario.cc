@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
+#include "environment/registry.h"
 #include "tools/agent/agent_events.h"
 #include "tools/agent/agent_service.h"
 
@@ -142,8 +143,9 @@ grpc::Status AgentService::RunScenario(
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "isolated_device needs the sim backend");
     }
-    absl::StatusOr<RunEnvironment> fresh =
-        MakeSimEnvironment(SimProfileFor(scenario.device_profile(), ""));
+    EnvironmentDefaults defaults;
+    defaults.sim_profile = scenario.device_profile();
+    absl::StatusOr<RunEnvironment> fresh = OpenEnvironment("sim", defaults);
     if (!fresh.ok()) {
       return ToGrpcStatus(absl::InvalidArgumentError(fresh.status().message()));
     }
@@ -158,14 +160,16 @@ grpc::Status AgentService::RunScenario(
                           "another scenario is running on the agent's device "
                           "(one at a time; or use isolated_device)");
     }
-    AgentBackend* backend = backend_.get();
-    env.open_file = [backend] { return backend->OpenFile(); };
-    env.sim_device = backend_->sim_device();
-    env.owned_pressure = std::make_shared<TableInjector>(
-        &leases_, backend, backend_->name() == "sim" ? "sim" : "xe-vram",
+    absl::StatusOr<RunEnvironment> own = backend_->ScenarioEnvironment();
+    if (!own.ok()) return ToGrpcStatus(own.status());
+    env = *std::move(own);
+    // Pressure goes through the lease table, so a controller's leases and
+    // the scenario's share one account of the device's memory.
+    auto table = std::make_shared<TableInjector>(
+        &leases_, backend_.get(), backend_->name() == "sim" ? "sim" : "xe-vram",
         absl::StrCat(caller->identity, " scenario '", scenario.name(), "'"));
-    env.pressure = env.owned_pressure.get();
-    env.backend_name = backend_->name();
+    env.pressure = table.get();
+    env.owned.push_back(std::move(table));
     env.device_description = backend_->device_description();
   }
 

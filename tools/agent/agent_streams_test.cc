@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "core/scenario/loader.h"
 #include "core/scenario/runner.h"
+#include "environment/sim_environment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/agent/agent_service.h"

@@ -14,13 +14,13 @@
 #include "gtest/gtest.h"
 #include "proto/lab.grpc.pb.h"
 #include "tools/agent/testing/agent_test_util.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 #include "tools/agent/testing/test_certs.h"
 
 namespace xehil::agent {
 namespace {
 
-using testing::ChildProcess;
+using process_testing::ChildProcess;
 using testing::Context;
 using ::testing::HasSubstr;
 using testing::kLongWait;

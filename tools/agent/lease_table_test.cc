@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "core/pressure/sim_pressure_injector.h"
+#include "sim/sim_pressure_injector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/device.h"

@@ -17,7 +17,7 @@
 #include "tools/agent/byte_size.h"
 #include "tools/agent/server.h"
 #include "tools/agent/structured_log.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
 
 using xehil::agent::ByteSize;
 

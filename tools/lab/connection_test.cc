@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/agent/testing/agent_test_util.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 #include "tools/agent/testing/test_certs.h"
 
 namespace xehil::lab {
@@ -95,8 +95,8 @@ TEST(HostConnection, MutualTlsWithTheInventorysCertificates) {
   absl::StatusOr<agent::testing::TestPki> pki =
       agent::testing::MakeTestPki(std::getenv("TEST_TMPDIR"));
   ASSERT_TRUE(pki.ok()) << pki.status();
-  absl::StatusOr<std::unique_ptr<agent::testing::ChildProcess>> agent =
-      agent::testing::ChildProcess::Start(
+  absl::StatusOr<std::unique_ptr<process_testing::ChildProcess>> agent =
+      process_testing::ChildProcess::Start(
           "tools/agent/xehil-agent",
           {"--listen=127.0.0.1:0", "--tls-cert=" + pki->server_pem,
            "--tls-key=" + pki->server_key, "--tls-client-ca=" + pki->ca_pem});

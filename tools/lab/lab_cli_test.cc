@@ -15,12 +15,12 @@ using ::testing::Not;
 using testing::RunLab;
 
 TEST(LabCli, EveryCommandHasHelp) {
-  testing::CommandResult main = RunLab({"--help"});
+  process_testing::CommandResult main = RunLab({"--help"});
   EXPECT_EQ(main.exit_code, 0);
   EXPECT_THAT(main.output, HasSubstr("usage: xehil-lab COMMAND"));
   EXPECT_THAT(main.output, HasSubstr("host selectors"));
   for (const char* command : {"status", "pressure", "run", "watch"}) {
-    testing::CommandResult help = RunLab({command, "--help"});
+    process_testing::CommandResult help = RunLab({command, "--help"});
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_THAT(help.output,
                 HasSubstr(std::string("usage: xehil-lab ") + command))
@@ -34,7 +34,7 @@ TEST(LabCli, EveryCommandHasHelp) {
 // `args` fails with exit 2 and `message` on stderr.
 void ExpectUsageError(std::vector<std::string> args,
                       const std::string& message) {
-  testing::CommandResult r = RunLab(args);
+  process_testing::CommandResult r = RunLab(args);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr(message));
   EXPECT_THAT(r.output, Not(HasSubstr("Sanitizer")));

@@ -54,7 +54,7 @@ std::vector<std::unique_ptr<InProcessAgent>>* SixtyFourAgents::agents_;
 std::string* SixtyFourAgents::inventory_;
 
 TEST_F(SixtyFourAgents, StatusTableIsCompleteWithEveryHostUp) {
-  testing::CommandResult r = RunLab({"status", *inventory_, "--require-all"});
+  process_testing::CommandResult r = RunLab({"status", *inventory_, "--require-all"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::vector<std::string> lines =
       absl::StrSplit(r.output, '\n', absl::SkipEmpty());
@@ -68,7 +68,7 @@ TEST_F(SixtyFourAgents, StatusTableIsCompleteWithEveryHostUp) {
 }
 
 TEST_F(SixtyFourAgents, FewerWorkersThanHostsStillReachEveryHost) {
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       RunLab({"status", *inventory_, "--parallel=5", "--format=json"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   LabStatus status;
@@ -82,7 +82,7 @@ TEST_F(SixtyFourAgents, FewerWorkersThanHostsStillReachEveryHost) {
 }
 
 TEST_F(SixtyFourAgents, PressureOnEveryHostAndBack) {
-  testing::CommandResult r = RunLab({"pressure", "acquire", *inventory_,
+  process_testing::CommandResult r = RunLab({"pressure", "acquire", *inventory_,
                                      "--hosts=all", "--bytes=8M", "--ttl=60s"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(testing::AcquiredLeaseIds(r.output).size(), size_t{kAgents});

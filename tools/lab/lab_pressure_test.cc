@@ -15,7 +15,7 @@ namespace xehil::lab {
 namespace {
 
 using testing::AgentProcess;
-using testing::ChildProcess;
+using process_testing::ChildProcess;
 using ::testing::HasSubstr;
 using testing::kLongWait;
 using ::testing::Not;
@@ -44,7 +44,7 @@ class LabPressure : public ::testing::Test {
       EXPECT_THAT(a.process->StderrText(), Not(HasSubstr("Sanitizer")));
     }
   }
-  testing::CommandResult Lab(std::vector<std::string> args) {
+  process_testing::CommandResult Lab(std::vector<std::string> args) {
     args.push_back(inventory_);
     return RunLab(args);
   }
@@ -76,7 +76,7 @@ class LabPressure : public ::testing::Test {
 
 TEST_F(LabPressure, AcquireRenewReleaseChangeTheSimulatedUsage) {
   Start(2);
-  testing::CommandResult acquired =
+  process_testing::CommandResult acquired =
       Lab({"pressure", "acquire", "--hosts=all", "--provider=sim",
            "--bytes=64MiB", "--region=1", "--ttl=60s"});
   ASSERT_EQ(acquired.exit_code, 0) << acquired.output;
@@ -86,7 +86,7 @@ TEST_F(LabPressure, AcquireRenewReleaseChangeTheSimulatedUsage) {
   EXPECT_EQ(UsedBytes(*agents_[0].stub, kVram), 64 * kMiB);
   EXPECT_EQ(UsedBytes(*agents_[1].stub, kVram), 64 * kMiB);
 
-  testing::CommandResult renewed =
+  process_testing::CommandResult renewed =
       Lab({"pressure", "renew", "--hosts=all",
            "--lease=" + ids[0] + "," + ids[1], "--ttl=5m"});
   ASSERT_EQ(renewed.exit_code, 0) << renewed.output;
@@ -94,7 +94,7 @@ TEST_F(LabPressure, AcquireRenewReleaseChangeTheSimulatedUsage) {
   EXPECT_TRUE(agents_[0].process->WaitForStderr(
       {"\"event\":\"renewed\"", ids[0]}, kLongWait));
 
-  testing::CommandResult released =
+  process_testing::CommandResult released =
       Lab({"pressure", "release", "--hosts=all", "--lease=" + ids[0]});
   ASSERT_EQ(released.exit_code, 0) << released.output;
   EXPECT_EQ(UsedBytes(*agents_[0].stub, kVram), 0u);
@@ -104,7 +104,7 @@ TEST_F(LabPressure, AcquireRenewReleaseChangeTheSimulatedUsage) {
   EXPECT_EQ(Lab({"pressure", "release", "--hosts=all", "--lease=" + ids[0]})
                 .exit_code,
             1);
-  testing::CommandResult all =
+  process_testing::CommandResult all =
       Lab({"pressure", "release", "--hosts=all", "--all"});
   ASSERT_EQ(all.exit_code, 0) << all.output;
   EXPECT_THAT(all.output, HasSubstr("sim-0 | no leases"));
@@ -114,7 +114,7 @@ TEST_F(LabPressure, AcquireRenewReleaseChangeTheSimulatedUsage) {
 
 TEST_F(LabPressure, AcquireIsAllOrNothingAcrossHosts) {
   Start(2, {"--max-sim-bytes=32M"});
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       Lab({"pressure", "acquire", "--hosts=all", "--bytes=64M", "--ttl=60s"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("sim-1 | error: RESOURCE_EXHAUSTED"));
@@ -159,7 +159,7 @@ TEST_F(LabPressure, HoldEndsOnSigtermAndReleasesEveryLease) {
 
 TEST_F(LabPressure, HoldForADurationEndsByItself) {
   Start(1);
-  testing::CommandResult r = Lab(
+  process_testing::CommandResult r = Lab(
       {"pressure", "acquire", "--hosts=all", "--bytes=16M", "--hold=300ms"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("stopping (hold duration over)"));
@@ -170,7 +170,7 @@ TEST_F(LabPressure, TtlLeaseIsReleasedWithinTtlPlusOneSecond) {
   Start(1);
   constexpr absl::Duration kTtl = absl::Seconds(2);
   const absl::Time started = absl::Now();
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       Lab({"pressure", "acquire", "--hosts=all", "--bytes=16M", "--ttl=2s"});
   const absl::Time exited = absl::Now();
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "core/scenario/testing.h"
+#include "environment/testing.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -17,7 +17,7 @@ namespace xehil::lab {
 namespace {
 
 using testing::AgentProcess;
-using testing::ChildProcess;
+using process_testing::ChildProcess;
 using ::testing::HasSubstr;
 using testing::kLongWait;
 using ::testing::Not;
@@ -72,7 +72,7 @@ TEST_F(LabRun2, RemoteRunsGiveTheSameReportsAsLocalRuns) {
                                    "--junit=" + junit,
                                    "--html=" + html};
   args.insert(args.end(), kScenarios.begin(), kScenarios.end());
-  testing::CommandResult r = RunLab(args);
+  process_testing::CommandResult r = RunLab(args);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("lab-a | [1/2] transient_enomem"));
   EXPECT_THAT(r.output, HasSubstr("lab-b | transient_enomem: PASS"));
@@ -116,7 +116,7 @@ TEST_F(LabRun2, RemoteRunsGiveTheSameReportsAsLocalRuns) {
 TEST_F(LabRun2, AnUnreachableHostFailsTheRunButNotTheOthers) {
   testing::DeadPort dead;
   const std::string json = tmp_ + "/down.json";
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       RunLab({"run", Inventory(dead.address()), "--hosts=all", "--quiet",
               "--report-json=" + json, kScenarios[0]});
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -140,7 +140,7 @@ TEST_F(LabRun2, WatchMergesTheHostsEventsAndReportsADroppedHost) {
   ASSERT_EQ((*watch)->NextStdoutLine(kLongWait), "watching 2 of 2 hosts")
       << (*watch)->StderrText();
   // A run on lab-b (on its own device: the agent publishes its events).
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       RunLab({"run", Inventory(), "--hosts=lab-b", "--quiet", kScenarios[0]});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::optional<std::string> event = (*watch)->NextStdoutLine(kLongWait);

@@ -45,7 +45,7 @@ class LabStatus3 : public ::testing::Test {
 };
 
 TEST_F(LabStatus3, TableHasEveryHostAndTheDownOneIsARowNotAFailure) {
-  testing::CommandResult r = RunLab({"status", "--inventory=" + inventory_});
+  process_testing::CommandResult r = RunLab({"status", "--inventory=" + inventory_});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::vector<std::string> lines =
       absl::StrSplit(r.output, '\n', absl::SkipEmpty());
@@ -72,7 +72,7 @@ TEST_F(LabStatus3, RequireAllFailsWhenAHostIsDown) {
 }
 
 TEST_F(LabStatus3, JsonIsALabStatusWithAttemptsAndErrors) {
-  testing::CommandResult r =
+  process_testing::CommandResult r =
       RunLab({"status", "--inventory=" + inventory_, "--format=json",
               "--attempts=2", "--hosts=rack=b"});
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "core/scenario/loader.h"
 #include "tools/agent/byte_size.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
 #include "tools/lab/lab_hosts.h"
 #include "tools/lab/pressure_command.h"
 #include "tools/lab/report/lab_report.h"

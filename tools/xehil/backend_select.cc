@@ -1,33 +1,31 @@
 #include "tools/xehil/backend_select.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
-#include "core/backend/drm_backend.h"
-#include "sim/sim_backend.h"
+#include "environment/registry.h"
 
 namespace xehil {
+
+std::string EnvironmentNameFor(const std::string& backend,
+                               const std::string& sim_profile,
+                               const std::string& xe_path) {
+  if (backend == "sim" && !sim_profile.empty()) {
+    return absl::StrCat("sim:", sim_profile);
+  }
+  if (backend == "xe" && !xe_path.empty()) return absl::StrCat("xe:", xe_path);
+  return backend;
+}
 
 absl::StatusOr<OpenedBackend> OpenBackend(const std::string& name,
                                           const std::string& sim_profile,
                                           const std::string& xe_path) {
-  OpenedBackend opened;
-  if (name == "sim") {
-    absl::StatusOr<std::shared_ptr<sim::Device>> device =
-        sim::Device::Create(sim_profile);
-    if (!device.ok()) return device.status();
-    opened.sim_device = *device;
-    std::unique_ptr<sim::SimBackend> file = opened.sim_device->Open();
-    opened.sim_file = file->file_id();
-    opened.backend = std::move(file);
-    return opened;
-  }
-  if (name == "xe") {
-    absl::StatusOr<std::unique_ptr<DrmBackend>> drm = DrmBackend::Open(xe_path);
-    if (!drm.ok()) return drm.status();
-    opened.backend = *std::move(drm);
-    return opened;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown backend '", name, "': expected sim or xe"));
+  absl::StatusOr<RunEnvironment> env =
+      OpenEnvironment(EnvironmentNameFor(name, sim_profile, xe_path));
+  if (!env.ok()) return env.status();
+  absl::StatusOr<OpenedFile> file = env->open_file();
+  if (!file.ok()) return file.status();
+  return OpenedBackend{*std::move(env), *std::move(file)};
 }
 
 }  // namespace xehil

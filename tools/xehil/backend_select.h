@@ -1,5 +1,8 @@
-// Opens the backend a user names on the command line: "sim" (a fresh
-// simulated device with the given profile) or "xe" (a real render node).
+// Opens what a user names with --backend: an environment by its registry
+// name (environment/registry.h: "sim", "sim:PROFILE", "simd[:SOCKET]",
+// "xe[:NODE]") and one DRM file on it. A plain "sim" takes `sim_profile`
+// and a plain "xe" takes `xe_path`, the older --device-profile and
+// --xe-path flags.
 #ifndef XEHIL_TOOLS_XEHIL_BACKEND_SELECT_H_
 #define XEHIL_TOOLS_XEHIL_BACKEND_SELECT_H_
 
@@ -7,21 +10,23 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/backend/kernel_backend.h"
-#include "sim/device.h"
+#include "core/environment/capabilities.h"
+#include "core/scenario/run_environment.h"
 
 namespace xehil {
 
 struct OpenedBackend {
-  std::unique_ptr<KernelBackend> backend;
-  // Set for "sim": the device behind the backend, for fault injection.
-  std::shared_ptr<sim::Device> sim_device;
-  sim::FileId sim_file = 0;
+  RunEnvironment env;
+  OpenedFile file;
 };
 
-// `name`: "sim" or "xe". `sim_profile` picks the simulated device;
-// `xe_path` an explicit render node (empty: discover). Unknown names are
-// INVALID_ARGUMENT; a missing device says what is missing.
+// The registry name --backend, --device-profile and --xe-path add up to.
+std::string EnvironmentNameFor(const std::string& backend,
+                               const std::string& sim_profile,
+                               const std::string& xe_path);
+
+// INVALID_ARGUMENT for an unknown name; a missing device says what is
+// missing.
 absl::StatusOr<OpenedBackend> OpenBackend(const std::string& name,
                                           const std::string& sim_profile,
                                           const std::string& xe_path);

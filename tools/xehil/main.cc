@@ -12,7 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "sim/device_profile.h"
-#include "tools/common/flags.h"
+#include "common/flags.h"
+#include "environment/registry.h"
 #include "tools/xehil/backend_select.h"
 #include "tools/xehil/demo.h"
 #include "tools/xehil/info_command.h"
@@ -21,7 +22,8 @@
 #include "tools/xehil/vm_run_command.h"
 #include "tools/xehil/watch_command.h"
 
-ABSL_FLAG(std::string, backend, "sim", "Kernel backend: sim or xe.");
+ABSL_FLAG(std::string, backend, "sim",
+          "Environment: sim[:PROFILE], simd[:SOCKET] or xe[:NODE].");
 ABSL_FLAG(std::string, device_profile, "",
           "Simulated device profile: dg2-16g, bmg-12g or lnl-igpu "
           "(default dg2-16g; for run, each scenario's own).");
@@ -85,16 +87,16 @@ commands:
           the recovery engine, and summarised. Exit 0 only if every VM recovered.
           flags: --device-profile --vms --record=PATH --quiet
   watch   Subscribe a notification pipe and print the events it carries.
-          flags: --backend=sim|xe --format=text|json|raw --count --ring
+          flags: --backend=ENV --format=text|json|raw --count --ring
                  --device (xe) --device-profile --sim_errors (sim)
   info    Show the device, its memory regions and engines, and whether the
           kernel supports watch queues.
-          flags: --backend=sim|xe --device --device-profile
+          flags: --backend=ENV --device --device-profile
   run     Run scenario files (or directories of *.textproto) and check their
           expectations; live progress, a summary table, optional reports.
           Exit 0 only if no run failed (PASS, or SKIP on a backend that
           cannot do a step).
-          usage: xehil run FILE|DIR... [--backend=sim|xe] [--device-profile]
+          usage: xehil run FILE|DIR... [--backend=ENV] [--device-profile]
                  [--report-json=PATH] [--junit=PATH] [--html=PATH]
                  [--repeat=N] [--seed=N] [--verbose]
   list    Show scenarios and what each one checks: xehil list FILE|DIR...
@@ -122,7 +124,11 @@ commands:
                  [--no-device] [--verbose] -- PROGRAM ARGS...
 
 flags:
-  --backend=sim|xe   kernel backend (default sim)
+  --backend=ENV      where to run (default sim):
+                       sim[:PROFILE]  a fresh simulated device
+                       simd[:SOCKET]  a running xehil-simd's device
+                       xe[:NODE]      an xe render node (vxe inside vm-run)
+                     what each can inject: README "Environments"
   --device-profile=NAME  simulated device: dg2-16g (default), bmg-12g,
                      lnl-igpu; for run it overrides each scenario's profile
   --device=PATH      xe render node; default: the first one driven by xe
@@ -235,16 +241,11 @@ int Info() {
       xehil::OpenBackend(absl::GetFlag(FLAGS_backend), ProfileOr("dg2-16g"),
                          absl::GetFlag(FLAGS_device));
   if (!opened.ok()) {
-    if (opened.status().code() == absl::StatusCode::kInvalidArgument &&
-        absl::GetFlag(FLAGS_backend) != "sim" &&
-        absl::GetFlag(FLAGS_backend) != "xe") {
-      xehil::UsageError(opened.status().message(), kUsage);
-    }
     std::cout << "backend:     " << absl::GetFlag(FLAGS_backend) << "\n";
     xehil::PrintNoDevice(opened.status(), std::cout);
     return 1;
   }
-  return xehil::PrintDeviceInfo(*opened->backend, std::cout);
+  return xehil::PrintDeviceInfo(*opened->file.backend, std::cout);
 }
 
 int VmRun(std::vector<std::string> command) {
@@ -326,8 +327,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string backend = absl::GetFlag(FLAGS_backend);
-  if (backend != "sim" && backend != "xe") {
-    xehil::UsageError("--backend must be sim or xe", kUsage);
+  if (absl::Status named = xehil::ParseEnvironmentName(backend).status();
+      !named.ok()) {
+    xehil::UsageError(absl::StrCat("--backend: ", named.message()), kUsage);
   }
   // An unknown profile is a usage error whatever the command.
   if (const std::string profile = absl::GetFlag(FLAGS_device_profile);

@@ -12,12 +12,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/backend/drm_backend.h"
-#include "core/pressure/bo_pressure_injector.h"
 #include "core/scenario/loader.h"
 #include "core/scenario/report_writer.h"
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
+#include "environment/registry.h"
+#include "tools/xehil/backend_select.h"
 #include "tools/lab/report/lab_report.h"
 
 namespace xehil {
@@ -61,25 +61,10 @@ class ProgressPrinter {
 
 absl::StatusOr<RunEnvironment> MakeEnvironment(const RunCommandOptions& o,
                                                const Scenario& scenario) {
-  if (o.backend == "sim") {
-    return MakeSimEnvironment(
-        SimProfileFor(scenario.device_profile(), o.device_profile));
-  }
-  RunEnvironment env;
-  const std::string path = o.xe_path;
-  XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<DrmBackend> probe,
-                         DrmBackend::Open(path));
-  XEHIL_RETURN_IF_ERROR(ProbeWatchQueueSupport());
-  env.device_description = probe->Description();
-  env.open_file = [path]() -> absl::StatusOr<std::unique_ptr<KernelBackend>> {
-    XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<DrmBackend> b,
-                           DrmBackend::Open(path));
-    return std::unique_ptr<KernelBackend>(std::move(b));
-  };
-  env.owned_pressure = MakeXeVramInjector(path);
-  env.pressure = env.owned_pressure.get();
-  env.backend_name = "xe";
-  return env;
+  EnvironmentDefaults defaults;
+  defaults.sim_profile = scenario.device_profile();
+  return OpenEnvironment(
+      EnvironmentNameFor(o.backend, o.device_profile, o.xe_path), defaults);
 }
 
 bool Failed(const Report& r) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "tools/xehil/sim_run_process.h"
 #include "vxe/runner/accel_probe.h"
+#include "vxe/runner/guest_spec.h"
 #include "vxe/runner/kernel_locator.h"
 #include "vxe/runner/vm_runner.h"
 
@@ -158,7 +159,12 @@ int RunVmRun(const VmRunCommandOptions& options, std::ostream& err) {
       return kExitSetup;
     }
     run.guest_modules.push_back(module);
-    run.guest_daemon = {AbsolutePath(simd), "--vxe-control=/dev/vxe_ctl"};
+    // The program reaches the daemon's control channel (faults, status)
+    // through $XEHIL_VXE_CONTROL, naming its files by drm-client-id.
+    run.guest_daemon = {AbsolutePath(simd), "--vxe-control=/dev/vxe_ctl",
+                        absl::StrCat("--socket=", vxe::kGuestControlSocket)};
+    run.env.push_back(
+        absl::StrCat(vxe::kControlSocketEnv, "=", vxe::kGuestControlSocket));
     if (!options.device_profile.empty()) {
       run.guest_daemon.push_back(
           absl::StrCat("--device-profile=", options.device_profile));

@@ -28,10 +28,12 @@ UniqueFd InterruptFd() {
   return UniqueFd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
 }
 
-// The simulated workload: each VM fails one rebind, then is restarted.
-absl::Status DriveSimulator(OpenedBackend& opened, XeDevice& device, int errors,
-                            std::ostream& err) {
-  sim::Device& sim = *opened.sim_device;
+// The demo workload on a private device: each VM fails one rebind, then is
+// restarted.
+absl::Status DriveWorkload(OpenedBackend& opened, XeDevice& device, int errors,
+                           std::ostream& err) {
+  FaultInjector& faults = *opened.env.faults;
+  const uint64_t file = opened.file.client_id;
   XEHIL_ASSIGN_OR_RETURN(std::vector<MemRegion> regions,
                          device.QueryMemRegions());
   uint32_t placement = 1u << regions.back().instance;  // VRAM when present
@@ -46,9 +48,9 @@ absl::Status DriveSimulator(OpenedBackend& opened, XeDevice& device, int errors,
   for (int i = 0; i < errors; ++i) {
     uint32_t vm = vms[i % kVms];
     int error = i % 2 == 0 ? -ENOMEM : -ENOSPC;
-    XEHIL_RETURN_IF_ERROR(sim.FailNextRebinds(opened.sim_file, vm, 1, error));
-    XEHIL_RETURN_IF_ERROR(sim.TriggerRebind(opened.sim_file, vm));
-    sim.WaitIdle();
+    XEHIL_RETURN_IF_ERROR(faults.FailNextRebinds(file, vm, 1, error));
+    XEHIL_RETURN_IF_ERROR(faults.TriggerRebind(file, vm));
+    XEHIL_RETURN_IF_ERROR(faults.WaitIdle());
     absl::StatusOr<RestartOutcome> restarted = device.RestartVm(vm);
     if (!restarted.ok()) err << "xehil: " << restarted.status() << "\n";
   }
@@ -70,7 +72,7 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
     err << "xehil: " << opened.status().message() << "\n";
     return 1;
   }
-  auto device = std::make_unique<XeDevice>(*opened->backend);
+  auto device = std::make_unique<XeDevice>(*opened->file.backend);
   NotificationPipeOptions pipe_options;
   pipe_options.ring_notes = options.ring_notes;
   absl::StatusOr<NotificationPipe> pipe =
@@ -115,15 +117,15 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
     return 1;
   }
 
-  if (opened->sim_device != nullptr) {
+  if (opened->env.private_device && opened->env.faults != nullptr) {
     absl::Status driven =
-        DriveSimulator(*opened, *device, options.sim_errors, err);
+        DriveWorkload(*opened, *device, options.sim_errors, err);
     if (!driven.ok()) {
       err << "xehil: simulated workload: " << driven.message() << "\n";
     }
     // Closing the file posts the removal record that ends the stream.
     device.reset();
-    opened->backend.reset();
+    opened->file.backend.reset();
   }
 
   // Wait for the end of the stream, `count` events, or an interrupt. The

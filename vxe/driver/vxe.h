@@ -12,7 +12,7 @@
 
 /* One open DRM file. */
 struct vxe_file {
-	u64 id;
+	u64 id; /* the DRM file's client_id (drm-client-id in fdinfo) */
 	/* Control generation that accepted the open; 0: unserved. */
 	u64 gen;
 	struct watch_list *wlist;

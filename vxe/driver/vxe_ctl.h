@@ -68,7 +68,7 @@ struct vxe_ctl_event {
 	__u32 type;     /* enum vxe_ctl_event_type */
 	__u32 arg_size; /* bytes of arg in use */
 	__u64 seq;      /* echo in the reply; 0 for events without one */
-	__u64 file_id;  /* never reused while the module is loaded */
+	__u64 file_id;  /* drm-client-id in fdinfo; never reused */
 	__u32 pid;      /* caller's thread-group id */
 	__u32 request;  /* IOCTL, WATCHED: the ioctl request */
 	char comm[VXE_CTL_COMM_LEN]; /* caller's comm, NUL-terminated */

@@ -40,7 +40,6 @@ static struct drm_device *vxe_drm;
  */
 static DEFINE_XARRAY(vxe_files);
 static DEFINE_MUTEX(vxe_files_lock);
-static atomic64_t vxe_next_file_id = ATOMIC64_INIT(0);
 
 int vxe_post_record(u64 id, struct watch_notification *n)
 {
@@ -196,7 +195,12 @@ static int vxe_open(struct drm_device *dev, struct drm_file *file)
 	}
 	init_watch_list(vf->wlist, NULL);
 	vf->cred = get_current_cred();
-	vf->id = atomic64_inc_return(&vxe_next_file_id);
+	/*
+	 * The DRM core's client id, which fdinfo shows as drm-client-id, so a
+	 * program can name its own file to the daemon. DRM core counts it up
+	 * once per file for the kernel's lifetime: never reused.
+	 */
+	vf->id = file->client_id;
 	mutex_lock(&vxe_files_lock);
 	ret = xa_err(xa_store(&vxe_files, vf->id, vf, GFP_KERNEL));
 	mutex_unlock(&vxe_files_lock);
@@ -228,6 +232,8 @@ static const struct file_operations vxe_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
+	/* drm-driver and drm-client-id in /proc/PID/fdinfo, as xe has. */
+	.show_fdinfo = drm_show_fdinfo,
 	/* 6.12's drm_open_helper() refuses files without it. */
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };

@@ -36,6 +36,10 @@ inline constexpr char kStderrFile[] = "stderr";
 inline constexpr char kDaemonFile[] = "daemon";
 // The line a guest daemon prints on stdout once it serves requests.
 inline constexpr char kDaemonReadyLine[] = "ready";
+// vm-run's own daemon (xehil-simd --vxe-control) serves its control socket
+// here (the guest's tmpfs), and the program finds it in this variable.
+inline constexpr char kGuestControlSocket[] = "/run/xehil-simd.sock";
+inline constexpr char kControlSocketEnv[] = "XEHIL_VXE_CONTROL";
 
 struct GuestSpec {
   std::vector<std::string> argv;  // the program; argv[0] searched in PATH

@@ -27,8 +27,8 @@ struct DrmEnvOptions {
   std::shared_ptr<FaultInjector> faults;
   std::string faults_missing = "no fault injector for this device";
   std::shared_ptr<VmObserver> observer;
-  // The id capabilities name a newly opened file by; by default
-  // DrmClientId() of its descriptor.
+  // The id capabilities name a newly opened file by; by default its DRM
+  // client id (ReadDrmClientId, core/backend/drm_backend.h).
   std::function<absl::StatusOr<uint64_t>(int fd)> client_id;
 };
 
@@ -36,10 +36,6 @@ struct DrmEnvOptions {
 // kernel has no watch queues; the message says which.
 absl::StatusOr<std::unique_ptr<ConformanceEnv>> MakeDrmEnv(
     DrmEnvOptions options);
-
-// `drm-client-id` of `fd` from /proc/self/fdinfo; NOT_FOUND when the driver
-// does not report one.
-absl::StatusOr<uint64_t> DrmClientId(int fd);
 
 }  // namespace xehil::conformance
 

@@ -32,7 +32,7 @@ std::vector<size_t> FilesNamed(const RunState& state, const std::string& file) {
 }
 
 bool Quiet(RunState& state, const std::vector<size_t>& files) {
-  SettleSimulator(state);
+  SettleDevice(state);
   return EnginesQuiescent(state, files);
 }
 
@@ -165,7 +165,7 @@ Verdict LatencyVerdict(RunState& state, const LatencyBound& b) {
 
 Verdict VmStateVerdict(RunState& state, const VmStateCheck& c) {
   const VmEntry& vm = state.VmNamed(c.vm());
-  SettleSimulator(state);
+  SettleDevice(state);
   const VmView view = ViewVm(state, vm);
   Verdict v;
   const VmOutcome want = c.outcome();
@@ -282,9 +282,10 @@ ExpectationResult CheckExpectation(RunState& state, const Expectation& e) {
                     [&] { return LatencyVerdict(state, e.latency()); });
     case Expectation::kVmState:
       if (e.vm_state().outcome() == VM_OUTCOME_BANNED &&
-          state.env.sim_device == nullptr) {
+          state.env.observer == nullptr) {
         return Make(e, RESULT_SKIP,
-                    "BANNED needs the simulator's view of the VM");
+                    "BANNED needs the device's view of the VM (no UAPI "
+                    "shows it, and this environment has no VM observer)");
       }
       return Decide(state, e,
                     [&] { return VmStateVerdict(state, e.vm_state()); });

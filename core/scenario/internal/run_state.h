@@ -36,7 +36,6 @@
 #include "core/watch/events.h"
 #include "core/watch/listener.h"
 #include "proto/scenario.pb.h"
-#include "sim/device_state.h"
 
 namespace xehil::scenario_internal {
 
@@ -55,7 +54,7 @@ struct FileEntry {
   std::string name;
   const File* spec = nullptr;
   std::unique_ptr<ClosableBackend> backend;
-  std::optional<sim::FileId> sim_file;  // on the simulator
+  uint64_t client_id = 0;  // how the environment's capabilities name it
   std::unique_ptr<XeDevice> xe;
   std::unique_ptr<RecoveryEngine> engine;  // files with a watch
   std::thread engine_watcher;

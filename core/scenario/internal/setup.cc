@@ -8,7 +8,6 @@
 #include "core/base/errno_status.h"
 #include "core/scenario/internal/observing_policy.h"
 #include "core/scenario/validate.h"
-#include "sim/sim_backend.h"
 
 namespace xehil::scenario_internal {
 namespace {
@@ -253,13 +252,12 @@ uint16_t SystemInstance(const RunState& state) {
 }
 
 SetupOutcome SetUp(RunState& state) {
-  absl::StatusOr<std::unique_ptr<KernelBackend>> control =
-      state.env.open_file();
+  absl::StatusOr<OpenedFile> control = state.env.open_file();
   if (!control.ok()) {
     return Failed(
         absl::StrCat("opening the device: ", control.status().ToString()));
   }
-  state.control = *std::move(control);
+  state.control = std::move(control->backend);
   state.control_xe = std::make_unique<XeDevice>(*state.control);
   absl::StatusOr<std::vector<MemRegion>> regions =
       state.control_xe->QueryMemRegions();
@@ -283,19 +281,17 @@ SetupOutcome SetUp(RunState& state) {
     }
     const std::string where =
         absl::StrCat("setup.files[", f, "] '", files[f].name(), "'");
-    absl::StatusOr<std::unique_ptr<KernelBackend>> backend =
-        state.env.open_file();
-    if (!backend.ok()) {
+    absl::StatusOr<OpenedFile> opened = state.env.open_file();
+    if (!opened.ok()) {
       return Failed(absl::StrCat(
-          where, ": opening the device: ", backend.status().ToString()));
+          where, ": opening the device: ", opened.status().ToString()));
     }
     auto entry = std::make_unique<FileEntry>();
     entry->name = files[f].name();
     entry->spec = &files[f];
-    if (auto* sim = dynamic_cast<sim::SimBackend*>(backend->get())) {
-      entry->sim_file = sim->file_id();
-    }
-    entry->backend = std::make_unique<ClosableBackend>(*std::move(backend));
+    entry->client_id = opened->client_id;
+    entry->backend =
+        std::make_unique<ClosableBackend>(std::move(opened->backend));
     entry->xe = std::make_unique<XeDevice>(*entry->backend);
     const size_t index = state.files.size();
     state.file_by_name[entry->name] = index;

@@ -32,7 +32,7 @@ StepOutcome TimedOut(std::string message) {
 StepOutcome InjectPressure(RunState& state, const Pressure& p) {
   if (state.env.pressure == nullptr) {
     state.skipped_pressure.insert(p.label());
-    return Skipped("no pressure injector on this backend");
+    return Skipped(state.env.pressure_missing);
   }
   if (absl::Status ok = state.env.pressure->CheckAvailable(); !ok.ok()) {
     state.skipped_pressure.insert(p.label());
@@ -74,7 +74,7 @@ StepOutcome InjectPressure(RunState& state, const Pressure& p) {
       state.env.pressure->Acquire(spec);
   if (!lease.ok()) return Failed(lease.status().ToString());
   state.leases[p.label()] = *std::move(lease);
-  SettleSimulator(state);  // evictions' rebinds land before the next step
+  SettleDevice(state);  // evictions' rebinds land before the next step
   return Done(absl::StrCat("holding ", DescribeBytes(bytes), " of region ",
                            instance, " (", state.env.pressure->Name(), ")"));
 }
@@ -96,19 +96,17 @@ StepOutcome ReleasePressure(RunState& state, const std::string& label) {
 }
 
 StepOutcome ScriptFault(RunState& state, const Fault& fault) {
-  sim::Device* device = state.env.sim_device.get();
-  if (device == nullptr) return Skipped("scripted faults need the simulator");
+  FaultInjector* device = state.env.faults;
+  if (device == nullptr) return Skipped(state.env.faults_missing);
   const VmEntry* vm = nullptr;
   if (!fault.vm().empty()) vm = &state.VmNamed(fault.vm());
   const size_t file_index =
       fault.file().empty() ? vm->file : state.file_by_name.at(fault.file());
   const FileEntry& file = *state.files[file_index];
-  if (!file.sim_file.has_value() || file.closed) {
-    return Failed(absl::StrCat("file '", file.name,
-                               "' is not open on the "
-                               "simulator"));
+  if (file.closed) {
+    return Failed(absl::StrCat("file '", file.name, "' is closed"));
   }
-  const sim::FileId fid = *file.sim_file;
+  const uint64_t fid = file.client_id;
   absl::Status status;
   switch (fault.kind_case()) {
     case Fault::kFailRebinds: {
@@ -150,7 +148,7 @@ StepOutcome ScriptFault(RunState& state, const Fault& fault) {
   }
   if (!status.ok()) return Failed(status.ToString());
   // The rebinds it queued run now, so the next step sees their outcome.
-  SettleSimulator(state);
+  SettleDevice(state);
   return Done("scripted");
 }
 

@@ -1,7 +1,8 @@
-// Scenario steps: pressure, simulator faults, destroying VMs, closing files
-// and the waits. Each runs on the runner thread once its at_ms has come. On
-// the simulator, fault and pressure steps return once the rebinds they
-// queued have run, so the next step sees their outcome deterministically.
+// Scenario steps: pressure, scripted faults, destroying VMs, closing files
+// and the waits. Each runs on the runner thread once its at_ms has come.
+// Where the environment can settle its device, fault and pressure steps
+// return once the rebinds they queued have run, so the next step sees their
+// outcome deterministically.
 //
 //   StepOutcome outcome = RunStep(state, index);
 //   if (outcome.kind == StepOutcome::kTimedOut) ...  // the run's deadline

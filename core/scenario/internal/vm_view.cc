@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errno_status.h"
@@ -23,8 +24,14 @@ bool Includes(const std::vector<size_t>& files, size_t index) {
 
 }  // namespace
 
-void SettleSimulator(RunState& state) {
-  if (state.env.sim_device != nullptr) state.env.sim_device->WaitIdle();
+void SettleDevice(RunState& state) {
+  // A failure to settle shows up as a check that does not hold; the
+  // observer's own errors are reported by ViewVm.
+  if (state.env.observer != nullptr) {
+    state.env.observer->WaitIdle().IgnoreError();
+  } else if (state.env.faults != nullptr) {
+    state.env.faults->WaitIdle().IgnoreError();
+  }
 }
 
 VmView ViewVm(RunState& state, const VmEntry& vm) {
@@ -36,25 +43,29 @@ VmView ViewVm(RunState& state, const VmEntry& vm) {
     view.text = vm.destroyed ? "gone (destroyed)" : "gone (file closed)";
     return view;
   }
-  if (state.env.sim_device != nullptr && file.sim_file.has_value()) {
-    absl::StatusOr<sim::VmStatus> sim =
-        state.env.sim_device->GetVm(*file.sim_file, vm.vm_id);
-    if (!sim.ok()) {
+  if (state.env.observer != nullptr) {
+    absl::StatusOr<ObservedVm> seen =
+        state.env.observer->GetVm(file.client_id, vm.vm_id);
+    if (absl::IsNotFound(seen.status())) {
       view.outcome = VM_OUTCOME_GONE;
       view.text = "gone";
-    } else if (sim->state == sim::VmState::kHealthy) {
+    } else if (!seen.ok()) {
+      // Not a VM outcome: the check cannot hold while the device is unseen.
+      view.outcome = VM_OUTCOME_UNSPECIFIED;
+      view.text = absl::StrCat("unknown (", seen.status().ToString(), ")");
+    } else if (seen->state == ObservedVm::State::kHealthy) {
       view.outcome = VM_OUTCOME_HEALTHY;
       view.text = "healthy";
-    } else if (sim->state == sim::VmState::kPaused) {
+    } else if (seen->state == ObservedVm::State::kPaused) {
       view.outcome = VM_OUTCOME_PAUSED;
-      view.text = WithError("paused", sim->error);
+      view.text = WithError("paused", seen->error);
     } else {
       view.outcome = VM_OUTCOME_BANNED;
-      view.text = WithError("banned", sim->error);
+      view.text = WithError("banned", seen->error);
     }
     return view;
   }
-  // Hardware: only the engine knows, and only about VMs it has seen fail.
+  // No observer: only the engine knows, and only about VMs it has seen fail.
   if (!view.engine.has_value()) {
     view.outcome = VM_OUTCOME_HEALTHY;
     view.text = file.engine != nullptr ? "healthy" : "healthy (unobserved)";
@@ -115,7 +126,7 @@ std::vector<const VmEntry*> LiveVms(const RunState& state,
 bool AllHealthy(RunState& state, const std::vector<size_t>& files,
                 bool restartable_only, std::string* summary,
                 std::string* detail) {
-  SettleSimulator(state);
+  SettleDevice(state);
   const std::vector<const VmEntry*> vms =
       LiveVms(state, files, restartable_only);
   std::vector<std::string> unhealthy;

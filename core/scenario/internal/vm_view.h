@@ -1,6 +1,6 @@
-// What the run knows about a VM right now: on the simulator the device's own
-// state (after its rebind worker went idle, so a just-scripted fault has
-// landed), on hardware the recovery engine's view. Used by wait_healthy
+// What the run knows about a VM right now: with a VM observer the device's
+// own state (after its rebind worker went idle, so a just-scripted fault has
+// landed), without one the recovery engine's view. Used by wait_healthy
 // steps and the all_healthy / vm_state expectations.
 //
 //   VmView view = ViewVm(state, state.vms[i]);
@@ -25,10 +25,11 @@ struct VmView {
   std::optional<VmStatus> engine;
 };
 
-// Waits for the simulator's rebind worker to go idle (no-op on hardware).
-void SettleSimulator(RunState& state);
+// Waits for the device's rebind worker to go idle, where the environment can
+// tell (an observer or a fault injector); a no-op elsewhere.
+void SettleDevice(RunState& state);
 
-// The VM as it stands; call SettleSimulator first on the simulator.
+// The VM as it stands; call SettleDevice first.
 VmView ViewVm(RunState& state, const VmEntry& vm);
 
 // True when the engine of every watched file among `files` (all files if

@@ -6,7 +6,8 @@
 // Faults and the VM observer come from the daemon's control channel when
 // there is one: $XEHIL_SIMD_SOCKET (the interposer's daemon), else
 // $XEHIL_VXE_CONTROL (the vxe guest daemon's control socket). Files are
-// named by the daemon's id: the newest file this process has open on it.
+// named by the daemon's id: under the interposer the newest file this
+// process has open on it, on vxe the file's DRM client id.
 // Without either, cases that need faults skip with the reason.
 #include <unistd.h>
 
@@ -29,11 +30,13 @@ absl::StatusOr<std::unique_ptr<conformance::ConformanceEnv>> MakeEnv() {
   // One control connection for the process: every case shares the daemon.
   static std::shared_ptr<simd::ControlCapabilities> caps;
   static std::string missing;
+  static bool by_pid = false;  // the interposer's daemon: newest file of ours
   static bool connected = false;
   if (!connected) {
     connected = true;
     const char* socket = std::getenv("XEHIL_SIMD_SOCKET");
-    if (socket == nullptr) socket = std::getenv("XEHIL_VXE_CONTROL");
+    by_pid = socket != nullptr && *socket != '\0';
+    if (!by_pid) socket = std::getenv("XEHIL_VXE_CONTROL");
     if (socket == nullptr || *socket == '\0') {
       missing =
           "neither $XEHIL_SIMD_SOCKET nor $XEHIL_VXE_CONTROL names a device "
@@ -54,7 +57,8 @@ absl::StatusOr<std::unique_ptr<conformance::ConformanceEnv>> MakeEnv() {
   options.faults = caps;
   options.observer = caps;
   options.faults_missing = missing;
-  if (caps != nullptr) {
+  // On vxe the daemon names files by their DRM client id (the default).
+  if (caps != nullptr && by_pid) {
     std::shared_ptr<simd::ControlCapabilities> control = caps;
     options.client_id = [control](int) -> absl::StatusOr<uint64_t> {
       absl::StatusOr<sim::DeviceStatus> status = control->Status();

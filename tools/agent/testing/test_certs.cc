@@ -6,13 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 
 namespace xehil::agent::testing {
 namespace {
 
 absl::Status Openssl(const std::vector<std::string>& args) {
-  CommandResult result = RunCommand("openssl", args);
+  process_testing::CommandResult result =
+      process_testing::RunCommand("openssl", args);
   if (result.exit_code != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("openssl ", absl::StrJoin(args, " "), " exited ",

@@ -79,7 +79,7 @@ std::string WriteInventory(const std::string& name,
 
 CommandResult RunLab(const std::vector<std::string>& args,
                      absl::Duration timeout) {
-  return agent::testing::RunCommand(kLabBinary, args, timeout);
+  return process_testing::RunCommand(kLabBinary, args, timeout);
 }
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> StartLab(

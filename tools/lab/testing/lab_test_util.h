@@ -19,12 +19,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/lab.grpc.pb.h"
-#include "tools/agent/testing/child_process.h"
+#include "common/testing/child_process.h"
 
 namespace xehil::lab::testing {
 
-using agent::testing::ChildProcess;
-using agent::testing::CommandResult;
+using process_testing::ChildProcess;
+using process_testing::CommandResult;
 
 inline constexpr char kAgentBinary[] = "tools/agent/xehil-agent";
 inline constexpr char kLabBinary[] = "tools/lab/xehil-lab";
