@@ -106,36 +106,42 @@ absl::StatusOr<std::shared_ptr<NotificationQueue>> NotificationQueue::Adopt(
     return absl::InvalidArgumentError(
         "not the write end of a pipe: a notification queue needs one");
   }
-  // O_NONBLOCK lives on the open file description, which the user's write
-  // end shares: a client could clear it and make our writes block. Reopening
-  // the pipe gives us a description of our own. Without /proc (or with the
-  // reader already gone: ENXIO) keep the shared one, set non-blocking.
-  const std::string self = "/proc/self/fd/" + std::to_string(write_end.get());
-  UniqueFd own(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (own.valid()) {
-    struct stat own_st;
-    if (::fstat(own.get(), &own_st) == 0 && own_st.st_ino == st.st_ino &&
-        own_st.st_dev == st.st_dev) {
-      write_end = std::move(own);
-    }
-  }
-  if (::fcntl(write_end.get(), F_SETFL,
-              ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK) != 0) {
-    return ErrnoToStatus(-errno, "set O_NONBLOCK on pipe write end");
-  }
   // Refused growth (pipe-user-pages limits) is survivable: a write that
   // would block then counts as a ring-full drop.
   for (int size : kPipeSizes) {
     if (::fcntl(write_end.get(), F_SETPIPE_SZ, size) >= 0) break;
   }
+  // The kernel is not a writer: once the user's write ends are closed the
+  // reader must see EOF between records. So the queue keeps only an O_PATH
+  // handle and opens a write end of its own (a private description, so the
+  // user cannot clear its O_NONBLOCK) for each post. Without /proc keep the
+  // shared write end, non-blocking: records flow, but EOF never comes.
+  const std::string self = "/proc/self/fd/" + std::to_string(write_end.get());
+  UniqueFd handle(::open(self.c_str(), O_PATH | O_CLOEXEC));
+  struct stat handle_st;
+  if (handle.valid() && ::fstat(handle.get(), &handle_st) == 0 &&
+      handle_st.st_ino == st.st_ino && handle_st.st_dev == st.st_dev) {
+    return std::shared_ptr<NotificationQueue>(new NotificationQueue(
+        std::move(handle), /*reopen=*/true, static_cast<uint64_t>(st.st_ino),
+        static_cast<uint64_t>(st.st_dev)));
+  }
+  if (::fcntl(write_end.get(), F_SETFL,
+              ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK) != 0) {
+    return ErrnoToStatus(-errno, "set O_NONBLOCK on pipe write end");
+  }
   return std::shared_ptr<NotificationQueue>(new NotificationQueue(
-      std::move(write_end), static_cast<uint64_t>(st.st_ino),
+      std::move(write_end), /*reopen=*/false, static_cast<uint64_t>(st.st_ino),
       static_cast<uint64_t>(st.st_dev)));
 }
 
-NotificationQueue::NotificationQueue(UniqueFd write_end, uint64_t inode,
-                                     uint64_t device)
-    : write_end_(std::move(write_end)), inode_(inode), device_(device) {}
+NotificationQueue::NotificationQueue(UniqueFd handle, bool reopen,
+                                     uint64_t inode, uint64_t device)
+    : handle_(std::move(handle)),
+      reopen_(reopen),
+      inode_(inode),
+      device_(device) {
+  if (!reopen_) writer_ = UniqueFd(::fcntl(handle_.get(), F_DUPFD_CLOEXEC, 0));
+}
 
 NotificationQueue::~NotificationQueue() = default;
 
@@ -215,7 +221,7 @@ bool NotificationQueue::PostRemoval(uint8_t watch_id) {
 }
 
 bool NotificationQueue::QueueLocked(absl::Span<const uint8_t> bytes) {
-  if (!write_end_.valid()) {
+  if (!handle_.valid()) {
     ++stats_.write_failed;
     return false;
   }
@@ -223,6 +229,21 @@ bool NotificationQueue::QueueLocked(absl::Span<const uint8_t> bytes) {
     ++stats_.dropped_unsized;
     return false;
   }
+  if (reopen_) {
+    // Closed again when this post is done (see Adopt). ENXIO: no reader.
+    const std::string self = "/proc/self/fd/" + std::to_string(handle_.get());
+    writer_ = UniqueFd(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!writer_.valid()) {
+      ++stats_.write_failed;
+      return false;
+    }
+  }
+  const bool queued = QueueOnWriterLocked(bytes);
+  if (reopen_) writer_.reset();
+  return queued;
+}
+
+bool NotificationQueue::QueueOnWriterLocked(absl::Span<const uint8_t> bytes) {
   ReclaimConsumedLocked();
   if (notes_in_use_ >= capacity_) {
     DropFullLocked();
@@ -259,9 +280,9 @@ void NotificationQueue::DropFullLocked() {
 }
 
 void NotificationQueue::ReclaimConsumedLocked() {
-  if (in_flight_.empty() || !write_end_.valid()) return;
+  if (in_flight_.empty() || !writer_.valid()) return;
   int queued = 0;
-  if (::ioctl(write_end_.get(), FIONREAD, &queued) != 0 || queued < 0) return;
+  if (::ioctl(writer_.get(), FIONREAD, &queued) != 0 || queued < 0) return;
   const uint64_t unread = bytes_written_ - bytes_reclaimed_;
   // Bytes the user wrote through its own write end only make this smaller.
   if (static_cast<uint64_t>(queued) >= unread) return;
@@ -292,7 +313,7 @@ NotificationQueue::WriteResult NotificationQueue::WriteLocked(
     absl::Span<const uint8_t> bytes, bool counts) {
   int err = 0;
   const ssize_t n =
-      WriteNoSigpipe(write_end_.get(), bytes.data(), bytes.size(), &err);
+      WriteNoSigpipe(writer_.get(), bytes.data(), bytes.size(), &err);
   if (n < 0) {
     return err == EAGAIN ? WriteResult::kWouldBlock : WriteResult::kFailed;
   }
@@ -318,7 +339,8 @@ uint32_t NotificationQueue::capacity_notes() const {
 
 void NotificationQueue::CloseWriteEnd() {
   absl::MutexLock lock(&mu_);
-  write_end_.reset();
+  handle_.reset();
+  writer_.reset();
 }
 
 NotificationQueue::Stats NotificationQueue::stats() const {

@@ -19,9 +19,12 @@
 //    turns markers into exactly that, so carriers must be read through it
 //    (the pipe this makes carries a reader; see NotificationPipe::reader).
 //
-// The carrier's write end used here is a private open file description (the
-// pipe reopened through /proc/self/fd), so a client that clears O_NONBLOCK on
-// its own write end cannot make a post block.
+// The kernel is not a writer: the queue holds only an O_PATH handle of the
+// carrier and opens a write end of its own (a private open file description,
+// so a client that clears O_NONBLOCK on its write end cannot make a post
+// block) for the length of each post. Once every user write end is closed,
+// the reader sees EOF between records, and a later record still arrives
+// (POLLIN|POLLHUP, then EOF again), as uapi.md measured on the kernel.
 //
 // Thread-safe: posts come from the simulator's worker and ioctl callers.
 //
@@ -66,17 +69,17 @@ class NotificationQueue {
 
   // Makes the pipe. The returned NotificationPipe is the user's (both ends
   // and the reader that makes up the kernel's read semantics); the queue
-  // keeps its own write end until CloseWriteEnd() or destruction.
+  // can post until CloseWriteEnd() or destruction.
   static absl::StatusOr<
       std::pair<std::shared_ptr<NotificationQueue>, NotificationPipe>>
   Create();
 
   // A queue over an existing pipe's write end, e.g. one another process
-  // passed by SCM_RIGHTS (xehil-simd): a private non-blocking write end and
-  // the pipe size of Create(), identified by the pipe's inode and device like
-  // Create()'s, so Refers() matches every descriptor of that pipe. The queue
-  // owns `write_end`. InvalidArgument if it is not a pipe opened for writing.
-  // Whoever reads the pipe must read it through a CarrierReader.
+  // passed by SCM_RIGHTS (xehil-simd): a private non-blocking write end for
+  // each post and the pipe size of Create(), identified by the pipe's inode and
+  // device like Create()'s, so Refers() matches every descriptor of that pipe.
+  // The queue owns `write_end`. InvalidArgument if it is not a pipe opened for
+  // writing. Whoever reads the pipe must read it through a CarrierReader.
   static absl::StatusOr<std::shared_ptr<NotificationQueue>> Adopt(
       UniqueFd write_end);
 
@@ -108,14 +111,20 @@ class NotificationQueue {
   // Capacity in records once sized (0 before).
   uint32_t capacity_notes() const;
 
-  // Drops the simulator's write end: with no user write end left, the reader
-  // then sees EOF once the pipe is drained.
+  // Stops posting (every later post counts as write_failed): the queue's
+  // last watch went away.
   void CloseWriteEnd();
 
   Stats stats() const;
 
  private:
-  NotificationQueue(UniqueFd write_end, uint64_t inode, uint64_t device);
+  // `handle`: an O_PATH handle of the pipe when `reopen`, else the write end
+  // kept for every post (no /proc).
+  NotificationQueue(UniqueFd handle, bool reopen, uint64_t inode,
+                    uint64_t device);
+  // QueueLocked once writer_ is open. Requires mu_.
+  bool QueueOnWriterLocked(absl::Span<const uint8_t> bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records the reader has consumed since the last call stop counting
   // against the ring. Requires mu_.
   void ReclaimConsumedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -135,7 +144,10 @@ class NotificationQueue {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  UniqueFd write_end_ ABSL_GUARDED_BY(mu_);
+  UniqueFd handle_ ABSL_GUARDED_BY(mu_);
+  const bool reopen_;
+  UniqueFd writer_
+      ABSL_GUARDED_BY(mu_);  // during a post (always, without reopen_)
   const uint64_t inode_;
   const uint64_t device_;
   uint32_t capacity_ ABSL_GUARDED_BY(mu_) = 0;  // notes; 0 until SetSize

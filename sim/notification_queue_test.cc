@@ -468,22 +468,39 @@ TEST_F(NotificationQueueTest, PostAfterReaderClosedSurvivesDefaultSigpipe) {
   ASSERT_EQ(sigaction(SIGPIPE, &old, nullptr), 0);
 }
 
-TEST_F(NotificationQueueTest, ReaderSeesEofOnceBothWriteEndsClosed) {
+// The kernel is not a writer: with the user's write end closed the reader
+// sees EOF between records, and a later record still arrives (uapi.md).
+TEST_F(NotificationQueueTest,
+       ReaderSeesEofBetweenRecordsOnceTheUserWriteEndCloses) {
   ASSERT_EQ(queue_->SetSize(32), 0);
   Fill(2);
   pipe_.write_end.reset();
-  // The queue's write end still keeps the pipe open: no EOF yet.
   EXPECT_EQ(ReadAll().size(), 2 * kVmErrSize);
   char byte;
-  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), -1);
-  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), 0) << "EOF";
+  pollfd pfd{pipe_.read_end.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&pfd, 1, 0), 1);
+  EXPECT_EQ(pfd.revents, POLLHUP);
+
   EXPECT_TRUE(queue_->Post(VmErr(), 1));
+  EXPECT_EQ(poll(&pfd, 1, 0), 1);
+  EXPECT_EQ(pfd.revents, POLLIN | POLLHUP);
+  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), 1);  // drains first
+  EXPECT_EQ(ReadAll().size(), kVmErrSize - 1);
+  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), 0) << "EOF again";
 
   queue_->CloseWriteEnd();
   EXPECT_FALSE(queue_->Post(VmErr(), 1));
-  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), 1);  // drains first
-  EXPECT_EQ(ReadAll().size(), kVmErrSize - 1);
-  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), 0);
+  EXPECT_EQ(queue_->stats().write_failed, 1u);
+}
+
+TEST_F(NotificationQueueTest, WhileTheUserWriteEndIsOpenAnEmptyPipeIsNotEof) {
+  ASSERT_EQ(queue_->SetSize(32), 0);
+  Fill(1);
+  EXPECT_EQ(ReadAll().size(), kVmErrSize);
+  char byte;
+  EXPECT_EQ(read(pipe_.read_end.get(), &byte, 1), -1);
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 TEST_F(NotificationQueueTest, StatsCountEveryOutcome) {
@@ -640,8 +657,8 @@ TEST(NotificationQueueAdopt, ClientClearingNonblockCannotMakeAPostBlock) {
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
   UniqueFd read_end(fds[0]);
   UniqueFd client_write_end(fds[1]);
-  auto adopted = NotificationQueue::Adopt(
-      UniqueFd(::fcntl(fds[1], F_DUPFD_CLOEXEC, 0)));
+  auto adopted =
+      NotificationQueue::Adopt(UniqueFd(::fcntl(fds[1], F_DUPFD_CLOEXEC, 0)));
   ASSERT_TRUE(adopted.ok()) << adopted.status();
   std::shared_ptr<NotificationQueue> queue = *adopted;
   ASSERT_EQ(queue->SetSize(1), 0);
@@ -652,9 +669,8 @@ TEST(NotificationQueueAdopt, ClientClearingNonblockCannotMakeAPostBlock) {
   }
   ASSERT_EQ(::fcntl(client_write_end.get(), F_SETFL, 0), 0);
 
-  std::future<bool> posted = std::async(std::launch::async, [&] {
-    return queue->Post(VmErr(), 1);
-  });
+  std::future<bool> posted =
+      std::async(std::launch::async, [&] { return queue->Post(VmErr(), 1); });
   if (posted.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
     ADD_FAILURE() << "Post blocked on a full pipe";
     std::vector<uint8_t> drain(8192);

@@ -164,24 +164,6 @@ TEST_F(SimObjects, ListVmsShowsEveryVmOfTheFileOnly) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(SimObjects, VmDestroyValidation) {
-  uint32_t vm = 0, queue = 0;
-  ASSERT_EQ(VmCreate(*file_, kLr, &vm), 0);
-  drm_xe_vm_destroy arg{};
-  arg.vm_id = vm;
-  arg.pad = 1;
-  EXPECT_EQ(file_->Ioctl(DRM_IOCTL_XE_VM_DESTROY, &arg), -EINVAL);
-  arg.pad = 0;
-  arg.reserved[0] = 1;
-  EXPECT_EQ(file_->Ioctl(DRM_IOCTL_XE_VM_DESTROY, &arg), -EINVAL);
-  EXPECT_EQ(VmDestroy(*file_, 9), -ENOENT);
-  ASSERT_EQ(ExecQueueCreate(*file_, vm, &queue), 0);
-  EXPECT_EQ(VmDestroy(*file_, vm), -EBUSY);
-  ASSERT_EQ(ExecQueueDestroy(*file_, queue), 0);
-  EXPECT_EQ(VmDestroy(*file_, vm), 0);
-  EXPECT_EQ(VmDestroy(*file_, vm), -ENOENT);
-}
-
 // ---- VM_BIND
 // ------------------------------------------------------------------
 
@@ -306,19 +288,6 @@ TEST_F(SimObjects, ExecQueueCreateValidation) {
   EXPECT_EQ(create([](drm_xe_exec_queue_create&) {}), 0);
   ASSERT_EQ(ExecQueueCreate(*file_, vm, &queue), 0);
   EXPECT_EQ(queue, 2u);
-}
-
-TEST_F(SimObjects, ExecQueueDestroyValidation) {
-  uint32_t vm = 0, queue = 0;
-  ASSERT_EQ(VmCreate(*file_, kLr, &vm), 0);
-  ASSERT_EQ(ExecQueueCreate(*file_, vm, &queue), 0);
-  drm_xe_exec_queue_destroy arg{};
-  arg.exec_queue_id = queue;
-  arg.pad = 1;
-  EXPECT_EQ(file_->Ioctl(DRM_IOCTL_XE_EXEC_QUEUE_DESTROY, &arg), -EINVAL);
-  EXPECT_EQ(ExecQueueDestroy(*file_, 7), -ENOENT);
-  EXPECT_EQ(ExecQueueDestroy(*file_, queue), 0);
-  EXPECT_EQ(ExecQueueDestroy(*file_, queue), -ENOENT);
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ int DrmIoctl(int fd, const FdEntry& entry, unsigned long request, void* arg);
 int NotifyPipeIoctl(int fd, const FdEntry& entry, unsigned long request,
                     void* arg);
 // The pipe id that stands in for notification pipe `fd` in
-// DRM_IOCTL_XE_WATCH_QUEUE, or -EBADF / -EINVAL as the kernel would answer.
+// DRM_IOCTL_XE_WATCH_QUEUE, or -EINVAL as the kernel would answer.
 int64_t WatchedPipeId(int fd);
 
 // With XEHIL_PRELOAD_REPORT=PATH set, appends one line to PATH for a

@@ -192,8 +192,9 @@ int64_t WatchedPipeId(int fd) {
     if (entry.pipe->pipe_id() > UINT32_MAX) return -EINVAL;
     return static_cast<int64_t>(entry.pipe->pipe_id());
   }
-  if (real_fcntl.get()(fd, F_GETFD) < 0) return -EBADF;
-  return -EINVAL;  // open, but not a notification pipe
+  // The kernel's get_watch_queue(): EINVAL for a descriptor that is not
+  // open as well as for one that is not a notification pipe.
+  return -EINVAL;
 }
 
 int NotifyPipeIoctl(int fd, const FdEntry& entry, unsigned long request,

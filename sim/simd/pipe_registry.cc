@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "core/base/errno_status.h"
@@ -13,7 +14,12 @@ namespace xehil::simd {
 absl::StatusOr<uint64_t> PipeRegistry::Register(UniqueFd write_end,
                                                 uint64_t owner, uint32_t pid) {
   if (!write_end.valid()) return absl::InvalidArgumentError("no descriptor");
-  UniqueFd probe(::fcntl(write_end.get(), F_DUPFD_CLOEXEC, 0));
+  // An O_PATH handle, not a write end: the daemon must not keep the pipe
+  // from reading EOF (the kernel is not a writer). A dup without /proc.
+  const std::string self = "/proc/self/fd/" + std::to_string(write_end.get());
+  UniqueFd probe(::open(self.c_str(), O_PATH | O_CLOEXEC));
+  if (!probe.valid())
+    probe = UniqueFd(::fcntl(write_end.get(), F_DUPFD_CLOEXEC, 0));
   if (!probe.valid()) return ErrnoToStatus(-errno, "dup pipe descriptor");
 
   std::lock_guard<std::mutex> lock(mu_);

@@ -41,7 +41,7 @@ class PipeRegistry {
   struct Entry {
     uint64_t id = 0;
     std::shared_ptr<sim::NotificationQueue> queue;
-    // A descriptor of the pipe that outlives the queue's own write end
+    // An O_PATH descriptor of the pipe that outlives the queue's handle
     // (CloseWriteEnd), so WATCH_QUEUE can still find the queue by inode.
     UniqueFd probe;
     uint64_t owner = 0;  // the registering connection

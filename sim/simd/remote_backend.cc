@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +27,20 @@ std::optional<std::pair<dev_t, ino_t>> PipeKey(int fd) {
     return std::nullopt;
   }
   return std::make_pair(st.st_dev, st.st_ino);
+}
+
+// Every notification pipe this process made through a RemoteBackend, by
+// daemon socket: a kernel lets any DRM file watch any notification pipe, so
+// another RemoteBackend of the process may subscribe one (pipefs inode
+// numbers are not reused while the counter does not wrap).
+struct MadePipes {
+  std::mutex mu;
+  std::set<std::tuple<std::string, dev_t, ino_t>> pipes;
+};
+
+MadePipes& Made() {
+  static MadePipes* made = new MadePipes;
+  return *made;
 }
 
 }  // namespace
@@ -49,6 +66,33 @@ uint64_t RemoteBackend::PipeId(int fd) const {
   if (!key.has_value()) return 0;
   auto it = pipe_ids_.find(*key);
   return it == pipe_ids_.end() ? 0 : it->second;
+}
+
+uint64_t RemoteBackend::AdoptPipe(int fd) {
+  std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fd);
+  if (!key.has_value()) return 0;
+  {
+    MadePipes& made = Made();
+    std::lock_guard<std::mutex> lock(made.mu);
+    if (made.pipes.count({socket_path_, key->first, key->second}) == 0) {
+      return 0;
+    }
+  }
+  // Registered on this file's pipes connection through a write end of our
+  // own (the daemon finds the queue it already has by inode).
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  UniqueFd write_end(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!write_end.valid()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!pipes_.has_value()) {
+    absl::StatusOr<Client> pipes = Client::Connect(socket_path_, Role::kPipes);
+    if (!pipes.ok()) return 0;
+    pipes_ = *std::move(pipes);
+  }
+  absl::StatusOr<Result> registered = pipes_->RegisterPipe(write_end.get());
+  if (!registered.ok() || registered->result != 0) return 0;
+  pipe_ids_[*key] = registered->value;
+  return registered->value;
 }
 
 int RemoteBackend::Ioctl(unsigned long request, void* arg) {
@@ -81,7 +125,10 @@ int RemoteBackend::Ioctl(unsigned long request, void* arg) {
     drm_xe_watch_queue watch;
     std::memcpy(&watch, wire.arg.data(), sizeof(watch));
     // An unknown pipe becomes id 0, which the daemon never hands out.
-    watch.fd = static_cast<uint32_t>(PipeId(static_cast<int>(watch.fd)));
+    const int fd = static_cast<int>(watch.fd);
+    uint64_t id = PipeId(fd);
+    if (id == 0) id = AdoptPipe(fd);
+    watch.fd = static_cast<uint32_t>(id);
     std::memcpy(wire.arg.data(), &watch, sizeof(watch));
   }
 
@@ -159,6 +206,11 @@ absl::StatusOr<NotificationPipe> RemoteBackend::OpenNotificationPipe(
     }
   }
   pipe_ids_[*key] = id;
+  {
+    MadePipes& made = Made();
+    std::lock_guard<std::mutex> made_lock(made.mu);
+    made.pipes.insert({socket_path_, key->first, key->second});
+  }
   return pipe;
 }
 

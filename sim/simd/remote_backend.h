@@ -4,7 +4,8 @@
 // interposer does for C programs: ships each ioctl's argument and the memory
 // behind its user pointers (ioctl_buffers.h), copies the results back, and
 // registers notification pipes by SCM_RIGHTS, translating their descriptors
-// to pipe ids in DRM_IOCTL_XE_WATCH_QUEUE.
+// to pipe ids in DRM_IOCTL_XE_WATCH_QUEUE (a pipe another RemoteBackend
+// of this process opened may be subscribed too, as on a kernel).
 //
 //   XEHIL_ASSIGN_OR_RETURN(std::unique_ptr<RemoteBackend> backend,
 //                          RemoteBackend::Connect(socket_path));
@@ -49,6 +50,9 @@ class RemoteBackend : public KernelBackend {
   uint64_t PipeId(int fd) const;
 
  private:
+  // A notification pipe another RemoteBackend of this process opened on the
+  // same daemon, registered on this file's pipes connection: its id, or 0.
+  uint64_t AdoptPipe(int fd);
   RemoteBackend(Client file, std::string socket_path);
 
   const std::string socket_path_;

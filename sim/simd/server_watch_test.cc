@@ -133,6 +133,11 @@ TEST_F(ServerWatch, ClosingTheDrmConnectionPostsRemovalThenEof) {
   pipe->write_end.reset();
   const uint64_t id = file->file_id();
   file.reset();  // closes the DRM and pipes connections
+  // Until the daemon released the file the pipe may read EOF before the
+  // removal, as a kernel's does (no write end is open).
+  sim::ControlRequest wait;
+  wait.mutable_wait_released()->set_file_id(id);
+  MustControl(wait);
 
   std::vector<uint8_t> stream;
   EXPECT_TRUE(ReadToEof(pipe->read_end.get(), &stream));
