@@ -100,11 +100,15 @@ TEST(OpenEnvironment, MissingDevicesSayWhatIsMissing) {
 
 class SimdEnvironment : public simd::testing::ServerTest {};
 
-TEST_F(SimdEnvironment, FilesAreConnectionsToTheDaemon) {
+TEST_F(SimdEnvironment, FilesAreConnectionsToTheDaemonWithItsCapabilities) {
   absl::StatusOr<RunEnvironment> env = OpenEnvironment("simd:" + socket_);
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(env->backend_name, "simd");
   EXPECT_FALSE(env->private_device);
+  // Every capability, over the daemon's control channel.
+  EXPECT_NE(env->faults, nullptr);
+  EXPECT_NE(env->observer, nullptr);
+  EXPECT_NE(env->pressure, nullptr);
   absl::StatusOr<OpenedFile> file = env->open_file();
   ASSERT_TRUE(file.ok()) << file.status();
   const sim::DeviceStatus status = Status();

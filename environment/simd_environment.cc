@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/base/errno_status.h"
+#include "environment/daemon_capabilities.h"
 #include "sim/simd/client.h"
 #include "sim/simd/remote_backend.h"
 
@@ -22,6 +23,7 @@ absl::StatusOr<RunEnvironment> MakeSimdEnvironment(const std::string& socket) {
     const uint64_t id = file->file_id();
     return OpenedFile{std::move(file), id};
   };
+  XEHIL_RETURN_IF_ERROR(AttachDaemonCapabilities(path, env));
   return env;
 }
 

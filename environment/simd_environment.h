@@ -1,6 +1,7 @@
 // A running xehil-simd as a RunEnvironment: every file is a new connection
 // (simd::RemoteBackend) to the daemon's one simulated device, shared with
-// whatever else uses that daemon, named by the daemon's file id.
+// whatever else uses that daemon, named by the daemon's file id. Faults, the
+// VM observer and pressure go over the daemon's control channel.
 //
 //   XEHIL_ASSIGN_OR_RETURN(RunEnvironment env,
 //                          MakeSimdEnvironment("/run/user/1000/xehil-simd.sock"));

@@ -65,8 +65,12 @@ RecoveryEngine::RecoveryEngine(XeDevice& device,
 
 RecoveryEngine::~RecoveryEngine() { Stop(); }
 
+uint64_t RecoveryEngine::NowNs() const {
+  return options_.clock ? options_.clock() : MonotonicNowNs();
+}
+
 void RecoveryEngine::Post(const WatchEvent& event) {
-  const uint64_t arrival_ns = MonotonicNowNs();
+  const uint64_t arrival_ns = NowNs();
   std::lock_guard<std::mutex> lock(mu_);
   if (stop_) {
     ++counters_.dropped;
@@ -162,13 +166,13 @@ void RecoveryEngine::SettleLocked(Vm& vm, VmState state, std::string reason) {
   vm.status.state = state;
   vm.status.reason = std::move(reason);
   vm.status.reconcile = false;
-  vm.settled_ns = MonotonicNowNs();
+  vm.settled_ns = NowNs();
 }
 
 void RecoveryEngine::ReportLocked(uint32_t vm_id, int32_t error,
                                   std::string what) {
   ++counters_.reported;
-  reports_.push_back({vm_id, error, std::move(what), MonotonicNowNs()});
+  reports_.push_back({vm_id, error, std::move(what), NowNs()});
   while (reports_.size() > options_.max_reports) reports_.pop_front();
 }
 

@@ -78,6 +78,10 @@ class RecoveryEngine {
     size_t max_queued_events = 65536;
     // Reports kept (oldest dropped first; Stats::reported counts them all).
     size_t max_reports = 256;
+    // Reads CLOCK_MONOTONIC in ns, the clock of the records' timestamps; null:
+    // MonotonicNowNs. Tests give a coarse one: a kernel on the jiffies
+    // clocksource ticks every 1 to 10 ms.
+    std::function<uint64_t()> clock;
   };
 
   // Something the engine did not restart: a non-restartable errno, a VM given
@@ -193,6 +197,8 @@ class RecoveryEngine {
   RecoveryEngine(XeDevice& device, std::unique_ptr<RecoveryPolicy> policy,
                  Options options);
 
+  // options_.clock, else MonotonicNowNs().
+  uint64_t NowNs() const;
   void Run();
   void HandleEvent(const Queued& queued);
   void HandleVmError(const VmError& error, uint64_t arrival_ns);

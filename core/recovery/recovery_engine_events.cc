@@ -57,7 +57,10 @@ void RecoveryEngine::HandleVmError(const VmError& error, uint64_t arrival_ns) {
     const VmState state = vm.status.state;
     const bool duplicate =
         IsPending(state) || state == VmState::kRestarting ||
-        (state == VmState::kHealthy && ts <= vm.restart_start_ns) ||
+        // Strictly older: on a coarse clock the failure of the restart's
+        // own rebind carries the restart's start time, and coalescing it
+        // would leave the VM paused for good.
+        (state == VmState::kHealthy && ts < vm.restart_start_ns) ||
         (IsSettled(state) && ts <= vm.settled_ns);
     if (duplicate) {
       ++vm.status.coalesced;
@@ -166,7 +169,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
     return;
   }
   const int max_tries = policy_->MaxRestartTries(snapshot);
-  const uint64_t start_ns = MonotonicNowNs();
+  const uint64_t start_ns = NowNs();
   {
     std::lock_guard<std::mutex> lock(mu_);
     Vm& vm = vms_[vm_id];
@@ -180,7 +183,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   }
   const absl::StatusOr<RestartOutcome> outcome =
       device_.RestartVm(vm_id, trigger_ns, max_tries);
-  const uint64_t end_ns = MonotonicNowNs();
+  const uint64_t end_ns = NowNs();
   const int err = outcome.ok() ? 0 : StatusErrno(outcome.status());
   {
     std::lock_guard<std::mutex> lock(mu_);

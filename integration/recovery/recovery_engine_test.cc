@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/recovery/default_policy.h"
-#include "integration/recovery/recovery_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "integration/recovery/recovery_test_util.h"
 
 namespace xehil {
 namespace {
@@ -94,6 +94,30 @@ TEST(RecoveryEngine, RecordsOlderThanTheLastRestartAreCoalesced) {
   EXPECT_EQ(s.coalesced, 1u);
   EXPECT_EQ(s.restarts_tried, 1u);
   EXPECT_EQ(s.restarts_benign, 0u);
+}
+
+// A kernel whose CLOCK_MONOTONIC ticks in jiffies (the vxe guest under TCG:
+// 4 ms) stamps the failure of a restart's own rebind with the restart's
+// start time; that record is a new failure, not a copy of the one answered.
+TEST(RecoveryEngine, RecordStampedAtTheRestartsStartOnACoarseClockIsRestarted) {
+  SimRig rig;
+  const uint32_t vm = *rig.MakeVm();
+  ASSERT_TRUE(rig.PauseVm(vm, -ENOSPC).ok());
+  // The restart's rebind fails once more; the one after succeeds.
+  ASSERT_TRUE(rig.device().FailNextRebinds(rig.file(), vm, 1, -ENOSPC).ok());
+  constexpr uint64_t kTick = 4'000'000'000;  // the clock stands still
+  RecoveryEngine::Options options;
+  options.clock = [] { return kTick; };
+  auto engine = StartEngine(rig.xe(), nullptr, options);
+  engine->Post(Err(vm, -ENOSPC, kTick));
+  ASSERT_TRUE(engine->WaitFor(
+      [](const Stats& s) { return s.restarts_succeeded == 1; }, kTimeout));
+  ASSERT_EQ(*rig.SimState(vm), sim::VmState::kPaused);
+  engine->Post(Err(vm, -ENOSPC, kTick));  // the restart's own failure
+  ASSERT_TRUE(engine->WaitFor(
+      [](const Stats& s) { return s.restarts_succeeded == 2; }, kTimeout))
+      << "the second VM_ERR was coalesced: " << engine->stats().coalesced;
+  EXPECT_EQ(*rig.SimState(vm), sim::VmState::kHealthy);
 }
 
 TEST(RecoveryEngine, ReportsOtherErrnosWithoutRestarting) {
