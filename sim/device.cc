@@ -105,7 +105,7 @@ void Device::ReleaseFile(FileId id) {
       if (!watched_elsewhere) queue->CloseWriteEnd();
     }
     for (const auto& [object_id, bo] : file->objects) {
-      if (bo.resident) memory_.Uncharge(*bo.resident, bo.size);
+      if (bo->resident) memory_.Uncharge(*bo->resident, bo->size);
     }
     script_.ForgetFile(id);
     rebind_queue_.erase(
@@ -275,7 +275,7 @@ absl::StatusOr<BoStatus> Device::GetBo(FileId file, uint32_t handle) const {
   if (f != nullptr) {
     auto it = f->handles.find(handle);
     if (it != f->handles.end()) {
-      const internal::Bo& bo = f->objects.at(it->second);
+      const internal::Bo& bo = f->bo(it->second);
       return BoStatus{bo.size, bo.placement, bo.resident};
     }
   }

@@ -71,6 +71,8 @@ struct Bo {
   // so eviction need not look the VM up for every BO.
   bool private_vm_preempt_fence = false;
   uint32_t handle = 0;  // GEM handle; 0 once closed (mappings keep it)
+  // Where this BO's object id sits in its private VM's private_objects.
+  uint32_t private_index = 0;
   // (vm id, mappings of the BO in it), by vm id. Inline: a BO is mostly
   // mapped in one VM, and a map would cost two allocations a BO.
   absl::InlinedVector<std::pair<uint32_t, uint32_t>, 1> vm_refs;
@@ -112,6 +114,9 @@ struct Vm {
   bool rebind_pending = false;
   std::map<uint64_t, Mapping> mappings;          // by GPU address
   absl::InlinedVector<uint32_t, 2> exec_queues;  // ids, unordered
+  // Object ids of the BOs private to this VM, unordered (each BO knows its
+  // index): destroying the VM orphans them without looking at every BO.
+  absl::InlinedVector<uint64_t, 1> private_objects;
 
   bool preempt_fence_mode() const {
     return (flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
@@ -132,8 +137,10 @@ struct Watch {
 
 struct File {
   FileId id = 0;
-  // BOs by object id; a BO outlives its handle while it is mapped.
-  absl::btree_map<uint64_t, Bo> objects;
+  // BOs by object id; a BO outlives its handle while it is mapped. Behind
+  // pointers: 16-byte values make a shallow tree, so a rebind's lookups
+  // cross few nodes, and a Bo stays where it is.
+  absl::btree_map<uint64_t, std::unique_ptr<Bo>> objects;
   std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
   uint64_t next_object = 1;
   // Hashed: every VM ioctl and rebind looks its VM up, and with thousands of
@@ -146,6 +153,10 @@ struct File {
   // Pipes opened through this file; the device's registry only holds weak
   // references, so a pipe lives while its opener or a watch holds it.
   std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
+
+  // The BO of a live object id.
+  Bo& bo(uint64_t object) { return *objects.at(object); }
+  const Bo& bo(uint64_t object) const { return *objects.at(object); }
 };
 
 }  // namespace internal
