@@ -19,17 +19,21 @@
 //
 //   bazel run -c opt //bench:scale_benchmark
 #include <malloc.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "core/device/xe_device.h"
 #include "core/recovery/recovery_engine.h"
@@ -47,6 +51,14 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kBoBytes = 1 << 20;
 
 uint64_t HeapInUse() { return mallinfo2().uordblks; }
+
+// Page faults of the process so far: first touches of memory the heap got
+// from the kernel.
+long MinorFaults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
 
 // CPU time of every thread of the process: the work done, which a machine
 // busy with other jobs does not inflate the way it inflates wall time.
@@ -71,8 +83,8 @@ std::string FleetSetup(int vms, const std::string& watch) {
                         flags: VM_FLAG_LR_MODE
                         flags: VM_FLAG_RESTARTABLE
                         bos { size_bytes:)pb",
-                      kBoBytes, R"pb(                                                                                                                                                     placement: PLACEMENT_VRAM_ONLY }
-                                                                                                                                                                                          }
+                      kBoBytes, R"pb(                                                                                                                                                                                          placement: PLACEMENT_VRAM_ONLY }
+                                                                                                                                                                                                                               }
       }
     }
   )pb");
@@ -235,6 +247,7 @@ void BM_Restarts(benchmark::State& state) {
     device->WaitIdle();  // every VM paused
     XeDevice& xe = fleet.xe;
     const std::vector<uint32_t>& ids = fleet.ids;
+    const long faults_before = MinorFaults();
     std::unique_ptr<RecoveryEngine> engine = *RecoveryEngine::Start(xe);
     const Clock::time_point start = Clock::now();
     const double cpu_start = ProcessCpuSeconds();
@@ -248,6 +261,7 @@ void BM_Restarts(benchmark::State& state) {
         std::chrono::duration<double>(Clock::now() - start).count();
     const double cpu = ProcessCpuSeconds() - cpu_start;
     const uint64_t all_bytes = HeapInUse() - before;
+    const long faults = MinorFaults() - faults_before;
     engine->Stop();
     if (!done) {
       state.SkipWithError("not every VM was restarted");
@@ -256,6 +270,7 @@ void BM_Restarts(benchmark::State& state) {
     state.SetIterationTime(seconds);
     state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["us_per_vm"] = seconds * 1e6 / vms;
+    state.counters["page_faults"] = static_cast<double>(faults);
     // The simulator and XeDevice, then what the engine adds once it knows
     // every VM.
     state.counters["device_bytes_per_vm"] =
@@ -299,11 +314,13 @@ void BM_OverflowScenario(benchmark::State& state) {
   state.counters["vms"] = vms;
 }
 
+constexpr int kRepetitions = 9;
+
 BENCHMARK(BM_Setup)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -311,7 +328,7 @@ BENCHMARK(BM_Restarts)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -319,7 +336,7 @@ BENCHMARK(BM_PressureInjection)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -327,12 +344,66 @@ BENCHMARK(BM_OverflowScenario)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
+// The console output, then what 10x the VMs costs for each figure: the
+// ratio of the medians at 10,000 and 1,000 VMs, of the wall time and of the
+// CPU time, with the machine's load average (other jobs stretch wall time).
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      if (run.aggregate_name != "median" || run.error_occurred) continue;
+      auto cpu = run.counters.find("cpu_ms");
+      medians_[run.run_name.function_name][run.run_name.args] = {
+          run.GetAdjustedRealTime(),
+          cpu == run.counters.end() ? 0.0 : cpu->second.value};
+    }
+  }
+
+  void PrintRatios() const {
+    double load[3] = {0, 0, 0};
+    getloadavg(load, 3);
+    absl::PrintF(
+        "\n10x the VMs costs (median of %d runs, 10,000 VMs over 1,000; "
+        "load average %.2f %.2f %.2f):\n",
+        kRepetitions, load[0], load[1], load[2]);
+    for (const auto& [name, by_vms] : medians_) {
+      auto small = by_vms.find("1000");
+      auto large = by_vms.find("10000");
+      if (small == by_vms.end() || large == by_vms.end()) continue;
+      const auto [small_ms, small_cpu] = small->second;
+      const auto [large_ms, large_cpu] = large->second;
+      absl::PrintF("  %-22s wall %8.3f -> %8.3f ms  %5.1fx   cpu %5.1fx\n",
+                   name, small_ms, large_ms, large_ms / small_ms,
+                   small_cpu > 0 ? large_cpu / small_cpu : 0.0);
+    }
+  }
+
+ private:
+  // function name -> VMs -> (wall ms, CPU ms)
+  std::map<std::string, std::map<std::string, std::pair<double, double>>>
+      medians_;
+};
+
 }  // namespace
 }  // namespace xehil
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Keep freed heap in the process: otherwise a repetition at 10,000 VMs
+  // pays page faults for the memory the previous one gave back while one at
+  // 1,000 reuses its heap, and the ratio measures the kernel's page zeroing.
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  xehil::RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.PrintRatios();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -105,7 +105,7 @@ void Device::ReleaseFile(FileId id) {
       if (!watched_elsewhere) queue->CloseWriteEnd();
     }
     for (const auto& [object_id, bo] : file->objects) {
-      if (bo->resident) memory_.Uncharge(*bo->resident, bo->size);
+      if (bo.resident) memory_.Uncharge(*bo.resident, bo.size);
     }
     script_.ForgetFile(id);
     rebind_queue_.erase(

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "sim/device.h"
@@ -93,14 +92,14 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
   }
   f->handles[bo.handle] = object;
   *handle = bo.handle;
-  f->objects.emplace(object, std::make_unique<Bo>(std::move(bo)));
+  f->objects.emplace(object, std::move(bo));
   return 0;
 }
 
 void Device::ReleaseObjectIfUnusedLocked(File& file, uint64_t object) {
   auto it = file.objects.find(object);
   if (it == file.objects.end()) return;
-  Bo& bo = *it->second;
+  Bo& bo = it->second;
   if (bo.handle != 0 || !bo.vm_refs.empty()) return;
   if (bo.resident) memory_.Uncharge(*bo.resident, bo.size);
   if (bo.private_vm != 0 && bo.private_vm != kOrphanedVm) {

@@ -199,8 +199,7 @@ void Device::EvictForRoomLocked(uint16_t instance, uint64_t bytes) {
   // Oldest file and BO first: a stand-in for TTM's LRU that stays
   // deterministic.
   for (auto& [file_id, file] : files_) {
-    for (auto& [object, entry] : file.objects) {
-      Bo& bo = *entry;
+    for (auto& [object, bo] : file.objects) {
       if (memory_.Fits(instance, bytes)) return;
       if (bo.resident != instance) continue;
       if (UsedByPreemptFenceVm(file, bo)) EvictLocked(file, bo);

@@ -137,10 +137,8 @@ struct Watch {
 
 struct File {
   FileId id = 0;
-  // BOs by object id; a BO outlives its handle while it is mapped. Behind
-  // pointers: 16-byte values make a shallow tree, so a rebind's lookups
-  // cross few nodes, and a Bo stays where it is.
-  absl::btree_map<uint64_t, std::unique_ptr<Bo>> objects;
+  // BOs by object id; a BO outlives its handle while it is mapped.
+  absl::btree_map<uint64_t, Bo> objects;
   std::map<uint32_t, uint64_t> handles;  // GEM handle -> object id
   uint64_t next_object = 1;
   // Hashed: every VM ioctl and rebind looks its VM up, and with thousands of
@@ -155,8 +153,8 @@ struct File {
   std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
 
   // The BO of a live object id.
-  Bo& bo(uint64_t object) { return *objects.at(object); }
-  const Bo& bo(uint64_t object) const { return *objects.at(object); }
+  Bo& bo(uint64_t object) { return objects.at(object); }
+  const Bo& bo(uint64_t object) const { return objects.at(object); }
 };
 
 }  // namespace internal
