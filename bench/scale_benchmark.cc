@@ -50,7 +50,11 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kBoBytes = 1 << 20;
 
-uint64_t HeapInUse() { return mallinfo2().uordblks; }
+// Heap bytes in use, chunks malloc got by mmap included.
+uint64_t HeapInUse() {
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
 
 // Page faults of the process so far: first touches of memory the heap got
 // from the kernel.
@@ -83,8 +87,8 @@ std::string FleetSetup(int vms, const std::string& watch) {
                         flags: VM_FLAG_LR_MODE
                         flags: VM_FLAG_RESTARTABLE
                         bos { size_bytes:)pb",
-                      kBoBytes, R"pb(                                                                                                                                                                                          placement: PLACEMENT_VRAM_ONLY }
-                                                                                                                                                                                                                               }
+                      kBoBytes, R"pb(                                                                                                                                                                                                                               placement: PLACEMENT_VRAM_ONLY }
+                                                                                                                                                                                                                                                                    }
       }
     }
   )pb");

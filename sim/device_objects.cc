@@ -181,7 +181,7 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
   if (it == f->vms.end()) return -ENOENT;
   Vm& vm = it->second;
   if (!vm.exec_queues.empty()) return -EBUSY;
-  std::map<uint64_t, Mapping> mappings = std::move(vm.mappings);
+  absl::btree_map<uint64_t, Mapping> mappings = std::move(vm.mappings);
   for (const auto& [addr, mapping] : mappings) {
     DropMappingLocked(*f, vm_id, mapping);
   }
