@@ -88,8 +88,8 @@ std::string FleetSetup(int vms, const std::string& watch) {
                         flags: VM_FLAG_LR_MODE
                         flags: VM_FLAG_RESTARTABLE
                         bos { size_bytes:)pb",
-                      kBoBytes, R"pb(                                                                                                                                                                                                                                                                    placement: PLACEMENT_VRAM_ONLY }
-                                                                                                                                                                                                                                                                                                         }
+                      kBoBytes, R"pb(                                                                                                                                                                                                                                                                                                         placement: PLACEMENT_VRAM_ONLY }
+                                                                                                                                                                                                                                                                                                                                              }
       }
     }
   )pb");
