@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "core/uapi/watch_uapi.h"
 #include "sim/carrier_notification_reader.h"
@@ -45,7 +46,7 @@ RemoteBackend::RemoteBackend(Client file, std::string socket_path)
 
 uint64_t RemoteBackend::PipeId(int fd) const {
   std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fd);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!key.has_value()) return 0;
   auto it = pipe_ids_.find(*key);
   return it == pipe_ids_.end() ? 0 : it->second;
@@ -85,7 +86,7 @@ int RemoteBackend::Ioctl(unsigned long request, void* arg) {
     std::memcpy(wire.arg.data(), &watch, sizeof(watch));
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::StatusOr<IoctlReply> reply = file_.Ioctl(wire);
   if (!reply.ok() || reply->arg.size() != size ||
       reply->out.size() != outs.size()) {
@@ -120,7 +121,7 @@ absl::StatusOr<NotificationPipe> RemoteBackend::OpenNotificationPipe(
   std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fds[0]);
   if (!key.has_value()) return absl::InternalError("pipe2 gave no pipe");
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!pipes_.has_value()) {
     absl::StatusOr<Client> pipes = Client::Connect(socket_path_, Role::kPipes);
     if (!pipes.ok()) return pipes.status();
