@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "core/pressure/sim_pressure_injector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -144,10 +145,10 @@ TEST_F(LeaseTableTest, ConcurrentAcquisitionsNeverOvershootTheCap) {
 TEST_F(LeaseTableTest, ClosingASessionReleasesItsLeasesAtOnce) {
   auto table = MakeTable();
   std::vector<std::string> heard;
-  std::mutex mu;
+  absl::Mutex mu;
   const std::string session = table->OpenSession(
       "controller", [&](const std::string& id, LeaseEnd end) {
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         heard.push_back(id + ":" + LeaseEndName(end));
       });
   LeaseRequest bound = Sim(8 * kMiB);
@@ -161,7 +162,7 @@ TEST_F(LeaseTableTest, ClosingASessionReleasesItsLeasesAtOnce) {
   EXPECT_EQ(Pressure(), kMiB);
   EXPECT_TRUE(log_.WaitFor({a->id, "\"reason\":\"stream-dropped\""}));
   {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     EXPECT_THAT(heard, ::testing::ElementsAre(b->id + ":released"));
   }
   EXPECT_TRUE(absl::IsFailedPrecondition(table->Acquire(bound).status()));
