@@ -41,6 +41,21 @@ Fn Real(const char* suffix) {
 void Acquired(const void* mu) { __tsan_acquire(const_cast<void*>(mu)); }
 void Releasing(const void* mu) { __tsan_release(const_cast<void*>(mu)); }
 
+// A wait's condition is evaluated with the mutex held, but often by another
+// thread inside its Unlock, after that thread's release: the evaluation
+// gets its own acquire/release so the next holder is ordered after it.
+struct AnnotatedCondition {
+  const void* mu;
+  const absl::Condition* condition;
+};
+
+bool EvalAnnotated(AnnotatedCondition* c) {
+  Acquired(c->mu);
+  const bool holds = c->condition->Eval();
+  Releasing(c->mu);
+  return holds;
+}
+
 }  // namespace
 
 namespace absl {
@@ -87,21 +102,24 @@ void Mutex::ReaderUnlock() {
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  AnnotatedCondition annotated{this, &cond};
+  real(this, Condition(&EvalAnnotated, &annotated));
   Acquired(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  AnnotatedCondition annotated{this, &cond};
+  real(this, Condition(&EvalAnnotated, &annotated));
   Acquired(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool holds = real(this, cond, timeout);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds = real(this, Condition(&EvalAnnotated, &annotated), timeout);
   Acquired(this);
   return holds;
 }
@@ -109,7 +127,9 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool holds = real(this, cond, deadline);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds =
+      real(this, Condition(&EvalAnnotated, &annotated), deadline);
   Acquired(this);
   return holds;
 }
@@ -117,7 +137,8 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool holds = real(this, cond, timeout);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds = real(this, Condition(&EvalAnnotated, &annotated), timeout);
   Acquired(this);
   return holds;
 }
@@ -125,7 +146,9 @@ bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex26ReaderLockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool holds = real(this, cond, deadline);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds =
+      real(this, Condition(&EvalAnnotated, &annotated), deadline);
   Acquired(this);
   return holds;
 }
@@ -135,7 +158,8 @@ void Mutex::Await(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>(
       "5Mutex5AwaitERKNS0_9ConditionE");
   Releasing(this);
-  real(this, cond);
+  AnnotatedCondition annotated{this, &cond};
+  real(this, Condition(&EvalAnnotated, &annotated));
   Acquired(this);
 }
 
@@ -143,7 +167,8 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   Releasing(this);
-  const bool holds = real(this, cond, timeout);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds = real(this, Condition(&EvalAnnotated, &annotated), timeout);
   Acquired(this);
   return holds;
 }
@@ -152,7 +177,9 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   Releasing(this);
-  const bool holds = real(this, cond, deadline);
+  AnnotatedCondition annotated{this, &cond};
+  const bool holds =
+      real(this, Condition(&EvalAnnotated, &annotated), deadline);
   Acquired(this);
   return holds;
 }
