@@ -109,6 +109,7 @@ std::vector<PipeRegistry::Info> PipeRegistry::List() const {
     for (const auto& [id, entry] : entries_) entries.push_back(entry);
   }
   std::vector<Info> infos;
+  infos.reserve(entries.size());
   for (const auto& entry : entries) {
     infos.push_back({entry->id, entry->pid, entry->queue->capacity_notes(),
                      entry->queue->stats()});

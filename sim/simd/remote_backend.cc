@@ -69,6 +69,8 @@ int RemoteBackend::Ioctl(unsigned long request, void* arg) {
         field.bytes > kMaxMessageBytes / 2) {
       continue;
     }
+    // The field holds an address in this process.
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     auto* user = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(address));
     Buffer buffer;
     buffer.field_offset = field.offset;

@@ -14,6 +14,7 @@
 namespace xehil::simd {
 namespace {
 
+// NOLINTNEXTLINE(google-build-using-namespace)
 using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
 using ::testing::HasSubstr;
 

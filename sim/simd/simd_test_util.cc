@@ -167,6 +167,7 @@ Child Spawn(const std::vector<std::string>& argv, int pass_fd,
   posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
   if (pass_fd >= 0) posix_spawn_file_actions_adddup2(&actions, pass_fd, 3);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
   }

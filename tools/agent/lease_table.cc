@@ -186,6 +186,8 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
     }
   }
   if (!late.ok()) {
+    // `entry` was moved only when `late` is OK.
+    // NOLINTNEXTLINE(bugprone-use-after-move)
     if (absl::Status released = entry.lease->Release(); !released.ok()) {
       late = absl::Status(
           late.code(),

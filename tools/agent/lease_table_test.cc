@@ -27,7 +27,7 @@ class LeaseTableTest : public ::testing::Test {
   LeaseTableTest()
       : device_(*sim::Device::Create("dg2-16g")), injector_(device_) {}
 
-  std::unique_ptr<LeaseTable> MakeTable(LeaseLimits limits = {}) {
+  std::unique_ptr<LeaseTable> MakeTable(const LeaseLimits& limits = {}) {
     return std::make_unique<LeaseTable>(
         limits,
         [this](const std::string& name) -> absl::StatusOr<PressureInjector*> {
@@ -130,6 +130,7 @@ TEST_F(LeaseTableTest, ConcurrentAcquisitionsNeverOvershootTheCap) {
   auto table = MakeTable(limits);
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < 5; ++j) {

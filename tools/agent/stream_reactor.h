@@ -94,9 +94,10 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<T>,
   // `max_queued`: Push drops messages beyond this many unwritten ones.
   explicit QueuedWriteReactor(LiveStreams* live, size_t max_queued = 4096)
       : live_(live), max_queued_(max_queued) {
-    if (!live_->Add(this))
+    if (!live_->Add(this)) {
       End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                        "the agent is shutting down"));
+    }
   }
 
   // Queues `message`; false if it was dropped (ending, or queue full).

@@ -28,8 +28,9 @@ std::string HumanBytes(uint64_t bytes) {
     ++unit;
   }
   const uint64_t scale = uint64_t{1} << (10 * (unit + 1));
-  if (bytes % scale == 0)
+  if (bytes % scale == 0) {
     return absl::StrCat(bytes / scale, std::string(1, kUnits[unit]));
+  }
   return absl::StrFormat("%.1f%c", value, kUnits[unit]);
 }
 

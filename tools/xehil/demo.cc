@@ -199,7 +199,8 @@ absl::Status Demo::HeldPressure() {
   uint64_t tried_before = engine_->stats().restarts_tried;
   XEHIL_RETURN_IF_ERROR(sim_->InjectPressure(vram_instance_, pressure));
   sim_->WaitIdle();
-  const uint64_t target = tried_before + 2 * options_.held_restarts;
+  const uint64_t target =
+      tried_before + 2 * static_cast<uint64_t>(options_.held_restarts);
   if (!engine_->WaitFor(
           [&](const RecoveryEngine::Stats& s) {
             return s.restarts_tried >= target;

@@ -15,8 +15,6 @@
 #include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
-extern char** environ;
-
 namespace xehil::agent::testing {
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
@@ -36,8 +34,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(program.c_str()));
-  for (const std::string& a : args)
+  for (const std::string& a : args) {
     argv.push_back(const_cast<char*>(a.c_str()));
+  }
   argv.push_back(nullptr);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr,
