@@ -34,6 +34,13 @@ SANITIZER_LINKOPTS = select({
     "//conditions:default": [],
 })
 
+# Debian's Abseil is not built with TSan: under --config=tsan every test and
+# dynamic binary links the shim that shows absl::Mutex to it.
+SANITIZER_DEPS = select({
+    "//bazel:tsan": ["//bazel:tsan_absl_mutex"],
+    "//conditions:default": [],
+})
+
 # A static binary (the vxe guest's init and probes, the static example)
 # cannot carry a sanitizer runtime: its sources are compiled uninstrumented
 # in the sanitizer configs (.bazelrc's per_file_copt) and it links without.
@@ -60,15 +67,22 @@ def xehil_cc_library(name, copts = [], **kwargs):
     _check_layering(name, _labels(kwargs, ["deps", "data", "srcs", "hdrs"]))
     native.cc_library(name = name, copts = XEHIL_COPTS + copts, **kwargs)
 
-def xehil_cc_binary(name, copts = [], linkopts = [], **kwargs):
-    """A binary; static (linkopts = STATIC_LINKOPTS) without a sanitizer."""
-    _check_layering(name, _labels(kwargs, ["deps", "data", "srcs"]))
+def xehil_cc_binary(name, copts = [], linkopts = [], deps = [], **kwargs):
+    """A binary; static (linkopts = STATIC_LINKOPTS) without a sanitizer.
+
+    A shared library (linkshared) gets the sanitizer's flags but not the
+    Abseil shim: the program that loads it brings its own.
+    """
+    _check_layering(name, _labels(dict(kwargs, deps = deps), ["deps", "data", "srcs"]))
     if "-static" not in linkopts:
         linkopts = linkopts + SANITIZER_LINKOPTS
+        if not kwargs.get("linkshared"):
+            deps = deps + SANITIZER_DEPS
     native.cc_binary(
         name = name,
         copts = XEHIL_COPTS + copts,
         linkopts = linkopts,
+        deps = deps,
         **kwargs
     )
 
@@ -79,7 +93,8 @@ def xehil_cc_test(name, copts = [], deps = [], data = [], linkopts = [], **kwarg
         name = name,
         copts = XEHIL_COPTS + copts,
         linkopts = linkopts + SANITIZER_LINKOPTS,
-        deps = deps + ["@system//:gmock", "@system//:gtest_main"],
+        deps = deps + ["@system//:gmock", "@system//:gtest_main"] +
+               SANITIZER_DEPS,
         # The TSan suppressions must be in the runfiles for --config=tsan.
         data = data + ["//bazel:tsan.supp"],
         **kwargs

@@ -13,11 +13,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
 #include "core/base/monotonic_clock.h"
 #include "core/device/xe_device.h"
@@ -145,8 +144,7 @@ void BM_EventToHandlerLatency(benchmark::State& state) {
     std::shared_ptr<sim::NotificationQueue> queue = created->first;
     queue->SetSize(32);
     LatencyHistogram histogram;
-    std::mutex mu;
-    std::condition_variable cv;
+    absl::Mutex mu;
     int handled = 0;
     auto listener =
         *Listener::Start(std::move(created->second), [&](const WatchEvent& e) {
@@ -154,14 +152,14 @@ void BM_EventToHandlerLatency(benchmark::State& state) {
           if (err == nullptr) return;
           histogram.Record(
               static_cast<int64_t>(MonotonicNowNs() - err->timestamp_ns));
-          std::lock_guard<std::mutex> lock(mu);
+          absl::MutexLock lock(&mu);
           ++handled;
-          cv.notify_one();
         });
     for (int i = 0; i < kPings; ++i) {
       queue->Post(EncodeVmErr(1, -12, MonotonicNowNs()), 1);
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return handled > i; });
+      absl::MutexLock lock(&mu);
+      auto delivered = [&] { return handled > i; };
+      mu.Await(absl::Condition(&delivered));
     }
     listener->Stop();
     ReportLatency(state, histogram);
@@ -182,15 +180,13 @@ void BM_RawPipePingPong(benchmark::State& state) {
       return;
     }
     LatencyHistogram histogram;
-    std::mutex mu;
-    std::condition_variable cv;
+    absl::Mutex mu;
     int handled = 0;
     std::thread reader([&] {
       uint8_t buf[4096];
       auto give_up = [&] {
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         handled = kPings;  // releases the writer
-        cv.notify_one();
       };
       for (int i = 0; i < kPings; ++i) {
         pollfd pfd{fds[0], POLLIN, 0};
@@ -200,16 +196,16 @@ void BM_RawPipePingPong(benchmark::State& state) {
         uint64_t sent;
         memcpy(&sent, buf + 16, sizeof(sent));
         histogram.Record(static_cast<int64_t>(MonotonicNowNs() - sent));
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         ++handled;
-        cv.notify_one();
       }
     });
     for (int i = 0; i < kPings; ++i) {
       std::vector<uint8_t> msg = EncodeVmErr(1, -12, MonotonicNowNs());
       if (write(fds[1], msg.data(), msg.size()) != 24) break;
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return handled > i; });
+      absl::MutexLock lock(&mu);
+      auto read = [&] { return handled > i; };
+      mu.Await(absl::Condition(&read));
     }
     reader.join();
     close(fds[0]);

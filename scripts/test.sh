@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, runs every test target that
+# The whole test suite: installs what it needs, builds the targets under
+# clang's thread-safety analysis (--config=tsa), runs every test target that
 # does not need xe hardware, and ends with 'N passed, N failed' (test cases)
 # counted from this bazel invocation's own build events, never from results
 # that earlier runs or other configs left in bazel-testlogs.
@@ -34,9 +35,20 @@ if [ -e vxe/kernel/build-kernel.sh ]; then
   flags+=("--test_env=XEHIL_VXE_KERNEL=$vxe_kernel")
 fi
 
+# The lock contracts: clang's thread-safety analysis (--config=tsa) over the
+# same targets. A failure fails the run, after the tests have still run.
+# (A workspace without the config, such as the counter's fixture, skips it.)
+tsa_rc=0
+if grep -q '^build:tsa ' .bazelrc 2>/dev/null; then
+  bazel build --config=tsa -- "${patterns[@]}"
+  tsa_rc=$?
+fi
+
 bazel test --build_event_json_file="$events" "${flags[@]}" -- "${patterns[@]}"
 bazel_rc=$?
 
+[ $tsa_rc -eq 0 ] ||
+  echo "test.sh: bazel build --config=tsa failed (exit $tsa_rc)" >&2
 python3 scripts/count-tests.py "$events"
 count_rc=$?
-[ $bazel_rc -eq 0 ] && [ $count_rc -eq 0 ]
+[ $tsa_rc -eq 0 ] && [ $bazel_rc -eq 0 ] && [ $count_rc -eq 0 ]

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 extern char** environ;
@@ -35,8 +36,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(program.c_str()));
-  for (const std::string& a : args)
+  for (const std::string& a : args) {
     argv.push_back(const_cast<char*>(a.c_str()));
+  }
   argv.push_back(nullptr);
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr,
@@ -74,26 +76,25 @@ void ChildProcess::ReadLoop(int fd, std::string* buffer, bool* eof) {
   for (;;) {
     ssize_t n = read(fd, chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (n <= 0) {
       *eof = true;
-      cv_.notify_all();
       break;
     }
     buffer->append(chunk, static_cast<size_t>(n));
-    cv_.notify_all();
   }
   close(fd);
 }
 
 std::optional<std::string> ChildProcess::NextStdoutLine(
     absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  size_t newline = std::string::npos;
-  cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
-    newline = out_.find('\n', out_consumed_);
-    return newline != std::string::npos || out_eof_;
-  });
+  absl::MutexLock lock(&mu_);
+  auto line_or_eof = [this] {
+    mu_.AssertReaderHeld();
+    return out_.find('\n', out_consumed_) != std::string::npos || out_eof_;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&line_or_eof), timeout);
+  const size_t newline = out_.find('\n', out_consumed_);
   if (newline == std::string::npos) return std::nullopt;
   std::string line = out_.substr(out_consumed_, newline - out_consumed_);
   out_consumed_ = newline + 1;
@@ -114,18 +115,21 @@ bool ChildProcess::StderrHasLocked(
 
 bool ChildProcess::WaitForStderr(const std::vector<std::string>& parts,
                                  absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [&] { return StderrHasLocked(parts); });
+  absl::MutexLock lock(&mu_);
+  auto logged = [&] {
+    mu_.AssertReaderHeld();
+    return StderrHasLocked(parts);
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&logged), timeout);
 }
 
 std::string ChildProcess::StderrText() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return err_;
 }
 
 std::string ChildProcess::StdoutText() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return out_;
 }
 
@@ -137,9 +141,12 @@ std::optional<int> ChildProcess::WaitExit(absl::Duration timeout) {
   if (exit_code_.has_value()) return exit_code_;
   {
     // Both pipes close when the process is gone (it has no children).
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [&] { return out_eof_ && err_eof_; })) {
+    absl::MutexLock lock(&mu_);
+    auto closed = [this] {
+      mu_.AssertReaderHeld();
+      return out_eof_ && err_eof_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&closed), timeout)) {
       return std::nullopt;
     }
   }

@@ -16,15 +16,15 @@
 
 #include <sys/types.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace xehil::process_testing {
@@ -55,16 +55,18 @@ class ChildProcess {
  private:
   ChildProcess() = default;
   void ReadLoop(int fd, std::string* buffer, bool* eof);
-  bool StderrHasLocked(const std::vector<std::string>& parts) const;
+  bool StderrHasLocked(const std::vector<std::string>& parts) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
 
-  mutable std::mutex mu_;  // guards the buffers and EOF flags
-  std::condition_variable cv_;
-  std::string out_, err_;
-  size_t out_consumed_ = 0;
-  bool out_eof_ = false, err_eof_ = false;
+  mutable absl::Mutex mu_;
+  std::string out_ ABSL_GUARDED_BY(mu_);
+  std::string err_ ABSL_GUARDED_BY(mu_);
+  size_t out_consumed_ ABSL_GUARDED_BY(mu_) = 0;
+  bool out_eof_ ABSL_GUARDED_BY(mu_) = false;
+  bool err_eof_ ABSL_GUARDED_BY(mu_) = false;
   std::thread out_reader_, err_reader_;
 };
 

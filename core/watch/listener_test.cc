@@ -319,8 +319,7 @@ TEST(Listener, DeliversALargeBurstCompletelyAndInOrder) {
   std::thread writer([&] {
     for (size_t pos = 0; pos < stream.size(); pos += 1000) {
       size_t end = std::min(stream.size(), pos + 1000);
-      WriteAll(t.writer.get(),
-               Bytes(stream.begin() + pos, stream.begin() + end));
+      WriteAll(t.writer.get(), Bytes(stream.data() + pos, stream.data() + end));
     }
     t.writer.reset();
   });

@@ -17,7 +17,7 @@ SimRig::SimRig()
 
 absl::StatusOr<uint32_t> SimRig::MakeVm() {
   XEHIL_ASSIGN_OR_RETURN(uint32_t vm, xe_->CreateVm(kRestartableLr));
-  constexpr uint64_t kSize = 64 * 1024;
+  constexpr uint64_t kSize = uint64_t{64} * 1024;
   XEHIL_ASSIGN_OR_RETURN(uint32_t bo, xe_->CreateBo(kSize, /*placement=*/1u));
   XEHIL_RETURN_IF_ERROR(xe_->BindBo(vm, bo, 0, /*addr=*/1u << 20, kSize));
   return vm;

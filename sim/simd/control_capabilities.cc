@@ -19,7 +19,7 @@ ControlCapabilities::Connect(const std::string& socket_path,
 
 absl::StatusOr<sim::ControlReply> ControlCapabilities::Send(
     const sim::ControlRequest& request) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return client_.Control(request);
 }
 

@@ -17,11 +17,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/environment/capabilities.h"
 #include "proto/simd.pb.h"
 #include "sim/simd/client.h"
@@ -59,8 +59,8 @@ class ControlCapabilities : public FaultInjector, public VmObserver {
   // One action on (file, VM).
   absl::Status Apply(uint64_t client_id, uint32_t vm_id, sim::Action action);
 
-  std::mutex mu_;  // guards client_
-  Client client_;
+  absl::Mutex mu_;
+  Client client_ ABSL_GUARDED_BY(mu_);
 };
 
 // The id of the newest file `pid` has open on the daemon (file ids grow), or

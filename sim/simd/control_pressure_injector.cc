@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<PressureLease>> ControlPressureInjector::Acquire(
   XEHIL_RETURN_IF_ERROR(ValidatePressureSpec(spec));
   // Check and injection are one step for this injector's leases (another
   // client of the daemon may still inject in between).
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::StatusOr<sim::DeviceStatus> status = control_->Status();
   if (!status.ok()) return status.status();
   const sim::Region* region = nullptr;

@@ -13,9 +13,9 @@
 #define XEHIL_SIM_SIMD_CONTROL_PRESSURE_INJECTOR_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "core/pressure/lease_reaper.h"
 #include "core/pressure/pressure_injector.h"
 #include "sim/simd/control_capabilities.h"
@@ -39,7 +39,7 @@ class ControlPressureInjector : public PressureInjector {
  private:
   const std::shared_ptr<ControlCapabilities> control_;
   const std::shared_ptr<LeaseReaper> reaper_;
-  std::mutex mu_;  // serialises Acquire's check and injection
+  absl::Mutex mu_;  // serialises Acquire's check and injection
 };
 
 }  // namespace xehil::simd

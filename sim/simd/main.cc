@@ -10,12 +10,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "google/protobuf/text_format.h"
 #include "sim/device_profile.h"
@@ -103,10 +103,10 @@ flags:
 exit codes: 0 stopped by a signal, 1 could not start, 2 usage error
 )";
 
-std::mutex log_mu;
+absl::Mutex log_mu;
 
 void LogLine(const std::string& line) {
-  std::lock_guard<std::mutex> lock(log_mu);
+  absl::MutexLock lock(&log_mu);
   std::cerr << "xehil-simd: " << line << std::endl;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil::simd {
@@ -22,7 +23,7 @@ absl::StatusOr<uint64_t> PipeRegistry::Register(UniqueFd write_end,
     probe = UniqueFd(::fcntl(write_end.get(), F_DUPFD_CLOEXEC, 0));
   if (!probe.valid()) return ErrnoToStatus(-errno, "dup pipe descriptor");
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (next_id_ >= (uint64_t{1} << 31)) {
     return absl::ResourceExhaustedError("pipe ids exhausted");
   }
@@ -64,14 +65,14 @@ absl::StatusOr<uint64_t> PipeRegistry::Register(UniqueFd write_end,
 
 std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::Find(
     uint64_t id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(id);
   return it == entries_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::FindOwned(
     uint64_t id, uint64_t owner) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || it->second->owner != owner) return nullptr;
   return it->second;
@@ -79,7 +80,7 @@ std::shared_ptr<const PipeRegistry::Entry> PipeRegistry::FindOwned(
 
 bool PipeRegistry::Release(uint64_t id, uint64_t owner) {
   std::shared_ptr<const Entry> doomed;  // closed outside the lock
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || it->second->owner != owner) return false;
   doomed = std::move(it->second);
@@ -89,7 +90,7 @@ bool PipeRegistry::Release(uint64_t id, uint64_t owner) {
 
 void PipeRegistry::ReleaseAll(uint64_t owner) {
   std::vector<std::shared_ptr<const Entry>> doomed;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second->owner == owner) {
       doomed.push_back(std::move(it->second));
@@ -101,7 +102,7 @@ void PipeRegistry::ReleaseAll(uint64_t owner) {
 }
 
 size_t PipeRegistry::CountOwnedBy(uint64_t owner) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   size_t count = 0;
   for (const auto& [id, entry] : entries_) count += entry->owner == owner;
   return count;
@@ -110,10 +111,11 @@ size_t PipeRegistry::CountOwnedBy(uint64_t owner) const {
 std::vector<PipeRegistry::Info> PipeRegistry::List() const {
   std::vector<std::shared_ptr<const Entry>> entries;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [id, entry] : entries_) entries.push_back(entry);
   }
   std::vector<Info> infos;
+  infos.reserve(entries.size());
   for (const auto& entry : entries) {
     infos.push_back({entry->id, entry->pid, entry->queue->capacity_notes(),
                      entry->queue->stats()});
@@ -122,7 +124,7 @@ std::vector<PipeRegistry::Info> PipeRegistry::List() const {
 }
 
 uint64_t PipeRegistry::registered_total() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return registered_;
 }
 

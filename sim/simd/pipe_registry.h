@@ -27,10 +27,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "sim/notification_queue.h"
 
@@ -83,12 +84,14 @@ class PipeRegistry {
   uint64_t registered_total() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<const Entry>> entries_;
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, std::shared_ptr<const Entry>> entries_
+      ABSL_GUARDED_BY(mu_);
   // Every queue made so far, to find one by inode after its entry went.
-  std::vector<std::weak_ptr<sim::NotificationQueue>> queues_;
-  uint64_t next_id_ = 1;
-  uint64_t registered_ = 0;
+  std::vector<std::weak_ptr<sim::NotificationQueue>> queues_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t registered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace xehil::simd

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "core/uapi/watch_uapi.h"
 #include "sim/carrier_notification_reader.h"
@@ -34,8 +35,8 @@ std::optional<std::pair<dev_t, ino_t>> PipeKey(int fd) {
 // another RemoteBackend of the process may subscribe one (pipefs inode
 // numbers are not reused while the counter does not wrap).
 struct MadePipes {
-  std::mutex mu;
-  std::set<std::tuple<std::string, dev_t, ino_t>> pipes;
+  absl::Mutex mu;
+  std::set<std::tuple<std::string, dev_t, ino_t>> pipes ABSL_GUARDED_BY(mu);
 };
 
 MadePipes& Made() {
@@ -62,7 +63,7 @@ RemoteBackend::RemoteBackend(Client file, std::string socket_path)
 
 uint64_t RemoteBackend::PipeId(int fd) const {
   std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fd);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!key.has_value()) return 0;
   auto it = pipe_ids_.find(*key);
   return it == pipe_ids_.end() ? 0 : it->second;
@@ -73,7 +74,7 @@ uint64_t RemoteBackend::AdoptPipe(int fd) {
   if (!key.has_value()) return 0;
   {
     MadePipes& made = Made();
-    std::lock_guard<std::mutex> lock(made.mu);
+    absl::MutexLock lock(&made.mu);
     if (made.pipes.count({socket_path_, key->first, key->second}) == 0) {
       return 0;
     }
@@ -83,7 +84,7 @@ uint64_t RemoteBackend::AdoptPipe(int fd) {
   const std::string self = "/proc/self/fd/" + std::to_string(fd);
   UniqueFd write_end(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
   if (!write_end.valid()) return 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!pipes_.has_value()) {
     absl::StatusOr<Client> pipes = Client::Connect(socket_path_, Role::kPipes);
     if (!pipes.ok()) return 0;
@@ -112,6 +113,8 @@ int RemoteBackend::Ioctl(unsigned long request, void* arg) {
         field.bytes > kMaxMessageBytes / 2) {
       continue;
     }
+    // The field holds an address in this process.
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     auto* user = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(address));
     Buffer buffer;
     buffer.field_offset = field.offset;
@@ -132,7 +135,7 @@ int RemoteBackend::Ioctl(unsigned long request, void* arg) {
     std::memcpy(wire.arg.data(), &watch, sizeof(watch));
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::StatusOr<IoctlReply> reply = file_.Ioctl(wire);
   if (!reply.ok() || reply->arg.size() != size ||
       reply->out.size() != outs.size()) {
@@ -167,7 +170,7 @@ absl::StatusOr<NotificationPipe> RemoteBackend::OpenNotificationPipe(
   std::optional<std::pair<dev_t, ino_t>> key = PipeKey(fds[0]);
   if (!key.has_value()) return absl::InternalError("pipe2 gave no pipe");
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (!pipes_.has_value()) {
     absl::StatusOr<Client> pipes = Client::Connect(socket_path_, Role::kPipes);
     if (!pipes.ok()) return pipes.status();
@@ -208,7 +211,7 @@ absl::StatusOr<NotificationPipe> RemoteBackend::OpenNotificationPipe(
   pipe_ids_[*key] = id;
   {
     MadePipes& made = Made();
-    std::lock_guard<std::mutex> made_lock(made.mu);
+    absl::MutexLock made_lock(&made.mu);
     made.pipes.insert({socket_path_, key->first, key->second});
   }
   return pipe;

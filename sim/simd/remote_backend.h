@@ -21,12 +21,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
 #include "sim/simd/client.h"
 
@@ -58,10 +59,10 @@ class RemoteBackend : public KernelBackend {
   const std::string socket_path_;
   const uint64_t file_id_;
   const std::string description_;
-  mutable std::mutex mu_;
-  Client file_;
-  std::optional<Client> pipes_;  // connected on first use
-  std::map<std::pair<dev_t, ino_t>, uint64_t> pipe_ids_;
+  mutable absl::Mutex mu_;
+  Client file_ ABSL_GUARDED_BY(mu_);
+  std::optional<Client> pipes_ ABSL_GUARDED_BY(mu_);  // connected on first use
+  std::map<std::pair<dev_t, ino_t>, uint64_t> pipe_ids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil::simd

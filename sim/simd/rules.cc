@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "sim/simd/script.h"
 
@@ -144,7 +145,7 @@ RuleEngine::RuleEngine(std::shared_ptr<sim::Device> device, Log log)
     : device_(std::move(device)), log_(std::move(log)) {}
 
 void RuleEngine::AddRules(const sim::SimdScript& script) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const sim::Rule& rule : script.rule()) {
     Active active;
     active.rule = rule;
@@ -154,12 +155,12 @@ void RuleEngine::AddRules(const sim::SimdScript& script) {
 }
 
 int RuleEngine::rule_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return static_cast<int>(rules_.size());
 }
 
 void RuleEngine::OnEvent(RuleEvent event, const FileRef& file, uint32_t vm_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (rules_.empty()) return;
   const uint32_t nth = ++counts_[{file.id, event}];
   for (Active& active : rules_) {
@@ -208,14 +209,14 @@ void RuleEngine::FireLocked(Active& active, const FileRef& file, uint32_t vm_id,
 }
 
 void RuleEngine::ForgetFile(sim::FileId file) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (auto it = counts_.begin(); it != counts_.end();) {
     it = it->first.first == file ? counts_.erase(it) : std::next(it);
   }
 }
 
 std::vector<sim::RuleStatus> RuleEngine::Status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<sim::RuleStatus> out;
   for (const Active& active : rules_) {
     sim::RuleStatus status;

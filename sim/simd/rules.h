@@ -21,13 +21,14 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "proto/simd.pb.h"
 #include "sim/device.h"
 
@@ -86,13 +87,14 @@ class RuleEngine {
   };
 
   void FireLocked(Active& active, const FileRef& file, uint32_t vm_id,
-                  bool vm_event);
+                  bool vm_event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<sim::Device> device_;
   const Log log_;
-  mutable std::mutex mu_;
-  std::vector<Active> rules_;
-  std::map<std::pair<sim::FileId, RuleEvent>, uint32_t> counts_;
+  mutable absl::Mutex mu_;
+  std::vector<Active> rules_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<sim::FileId, RuleEvent>, uint32_t> counts_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil::simd

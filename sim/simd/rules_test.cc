@@ -1,10 +1,10 @@
 #include "sim/simd/rules.h"
 
 #include <cerrno>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/sim_backend.h"
@@ -14,6 +14,7 @@
 namespace xehil::simd {
 namespace {
 
+// NOLINTNEXTLINE(google-build-using-namespace)
 using namespace ::xehil::sim::testing;  // NOLINT(build/namespaces)
 using ::testing::HasSubstr;
 
@@ -27,15 +28,19 @@ class RuleEngineTest : public ::testing::Test {
   FileRef Ref(const sim::SimBackend& file, const std::string& program = "p") {
     return {file.file_id(), 42, program};
   }
+  std::vector<std::string> Log() {
+    absl::MutexLock lock(&mu_);
+    return log_;
+  }
   sim::VmState State(const sim::SimBackend& file, uint32_t vm) {
     return device_->GetVm(file.file_id(), vm)->state;
   }
 
   std::shared_ptr<sim::Device> device_ = sim::Device::Create(TinyProfile());
-  std::mutex mu_;
-  std::vector<std::string> log_;
+  absl::Mutex mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   RuleEngine rules_{device_, [this](const std::string& line) {
-                      std::lock_guard<std::mutex> lock(mu_);
+                      absl::MutexLock lock(&mu_);
                       log_.push_back(line);
                     }};
 };
@@ -66,9 +71,9 @@ TEST_F(RuleEngineTest, WatchRuleFailsAndTriggersEveryRestartableVm) {
   ASSERT_EQ(status.size(), 1u);
   EXPECT_EQ(status[0].fired(), 1u);
   EXPECT_EQ(status[0].errors(), 0u);
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("watch subscribed #2")));
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("-ENOSPC")));
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("on VM 1, 2")));
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("watch subscribed #2")));
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("-ENOSPC")));
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("on VM 1, 2")));
 }
 
 TEST_F(RuleEngineTest, VmRulesTargetTheEventsVmAndCountTimesAcrossFiles) {
@@ -128,8 +133,8 @@ TEST_F(RuleEngineTest, FailedActionsAreCountedAndTheRestStillRun) {
   std::vector<sim::RuleStatus> status = rules_.Status();
   EXPECT_EQ(status[0].errors(), 2u);  // trigger and release
   EXPECT_THAT(status[0].last_error(), HasSubstr("releasing"));
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("preempt-fence")));
-  EXPECT_THAT(log_, ::testing::Contains(HasSubstr("drop next 1 records")));
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("preempt-fence")));
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("drop next 1 records")));
 }
 
 TEST_F(RuleEngineTest, ForgottenFilesStartCountingAgain) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/synchronization/mutex.h"
 #include "core/base/monotonic_clock.h"
 #include "sim/sim_test_util.h"
 
@@ -44,7 +45,7 @@ ServerOptions ServerTest::Options() {
 
 void ServerTest::StartServer(ServerOptions options) {
   options.log = [this](const std::string& line) {
-    std::lock_guard<std::mutex> lock(log_mu_);
+    absl::MutexLock lock(&log_mu_);
     log_.push_back(line);
   };
   socket_ = options.socket_path;
@@ -92,7 +93,7 @@ void ServerTest::Apply(uint64_t file, uint32_t vm, const sim::Action& action) {
 }
 
 std::vector<std::string> ServerTest::LogLines() {
-  std::lock_guard<std::mutex> lock(log_mu_);
+  absl::MutexLock lock(&log_mu_);
   return log_;
 }
 
@@ -166,6 +167,7 @@ Child Spawn(const std::vector<std::string>& argv, int pass_fd,
   posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
   if (pass_fd >= 0) posix_spawn_file_actions_adddup2(&actions, pass_fd, 3);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
   }

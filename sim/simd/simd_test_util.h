@@ -16,10 +16,11 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "proto/simd.pb.h"
 #include "sim/simd/client.h"
@@ -58,8 +59,8 @@ class ServerTest : public ::testing::Test {
   std::vector<std::string> LogLines();
 
   TempDir dir_;
-  std::mutex log_mu_;  // before server_, whose log writes here
-  std::vector<std::string> log_;
+  absl::Mutex log_mu_;  // before server_, whose log writes here
+  std::vector<std::string> log_ ABSL_GUARDED_BY(log_mu_);
   std::string socket_;
   std::unique_ptr<Server> server_;
 };

@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
+
 namespace xehil::agent {
 
 uint64_t EventHub::Subscribe(OnEvent on_event, OnClose on_close) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (closed_) return 0;
   const uint64_t id = next_id_++;
   subscribers_[id] = {std::move(on_event), std::move(on_close)};
@@ -13,12 +15,12 @@ uint64_t EventHub::Subscribe(OnEvent on_event, OnClose on_close) {
 }
 
 void EventHub::Unsubscribe(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   subscribers_.erase(id);
 }
 
 void EventHub::Publish(const lab::AgentEvent& event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++published_;
   for (auto& [id, subscriber] : subscribers_) {
     if (subscriber.on_event) subscriber.on_event(event);
@@ -26,7 +28,7 @@ void EventHub::Publish(const lab::AgentEvent& event) {
 }
 
 void EventHub::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   closed_ = true;
   for (auto& [id, subscriber] : subscribers_) {
     if (subscriber.on_close) subscriber.on_close();
@@ -35,12 +37,12 @@ void EventHub::Close() {
 }
 
 size_t EventHub::subscribers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return subscribers_.size();
 }
 
 uint64_t EventHub::published() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return published_;
 }
 

@@ -15,8 +15,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "proto/lab.pb.h"
 
 namespace xehil::agent {
@@ -42,11 +43,11 @@ class EventHub {
     OnClose on_close;
   };
 
-  mutable std::mutex mu_;
-  std::map<uint64_t, Subscriber> subscribers_;
-  uint64_t next_id_ = 1;
-  uint64_t published_ = 0;
-  bool closed_ = false;
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, Subscriber> subscribers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t published_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace xehil::agent

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tools/agent/structured_log.h"
 
@@ -109,7 +110,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
   auto cap_it = limits_.max_bytes.find(request.provider);
   const uint64_t cap = cap_it == limits_.max_bytes.end() ? 0 : cap_it->second;
   absl::Status refused = [&]() -> absl::Status {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shut_down_) return absl::UnavailableError("the agent is shutting down");
     if (!request.session.empty() &&
         session_holders_.count(request.session) == 0) {
@@ -135,7 +136,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
   }();
   if (!refused.ok()) return Refused(request, refused);
   auto unreserve = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     reserved_bytes_[request.provider] -= request.bytes;
     --reserved_leases_;
   };
@@ -162,7 +163,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
   absl::Status late;
   LeaseInfo info;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shut_down_) {
       late = absl::UnavailableError("the agent is shutting down");
     } else if (!request.session.empty() &&
@@ -185,6 +186,8 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const LeaseRequest& request) {
     }
   }
   if (!late.ok()) {
+    // `entry` was moved only when `late` is OK.
+    // NOLINTNEXTLINE(bugprone-use-after-move)
     if (absl::Status released = entry.lease->Release(); !released.ok()) {
       late = absl::Status(
           late.code(),
@@ -212,7 +215,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Renew(const std::string& id,
   }
   LeaseInfo info;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(id);
     if (it == entries_.end() || !reaper_.Reschedule(it->second.expiry, ttl)) {
       // Not found, or its TTL is being reaped right now.
@@ -232,7 +235,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Release(const std::string& id,
                                               const std::string& by) {
   std::vector<Entry> taken;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) {
       return absl::NotFoundError(
@@ -250,7 +253,7 @@ absl::StatusOr<LeaseInfo> LeaseTable::Release(const std::string& id,
 void LeaseTable::Expire(const std::string& id) {
   std::vector<Entry> taken;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(id);
     if (it == entries_.end()) return;  // released meanwhile
     taken.push_back(std::move(it->second));
@@ -265,7 +268,7 @@ void LeaseTable::EndAll(std::vector<Entry> entries, LeaseEnd end,
     absl::Status released = entry.lease->Release();
     entry.lease.reset();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       reserved_bytes_[entry.info.provider] -= entry.info.bytes;
       --reserved_leases_;
     }
@@ -280,7 +283,7 @@ void LeaseTable::EndAll(std::vector<Entry> entries, LeaseEnd end,
     if (entry.info.session.empty() || end == LeaseEnd::kStreamDropped) {
       continue;
     }
-    std::lock_guard<std::mutex> lock(sessions_mu_);
+    absl::MutexLock lock(&sessions_mu_);
     auto it = listeners_.find(entry.info.session);
     if (it != listeners_.end() && it->second) it->second(entry.info.id, end);
   }

@@ -27,12 +27,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/pressure/lease_reaper.h"
 #include "core/pressure/pressure_injector.h"
@@ -154,16 +155,19 @@ class LeaseTable {
   const Logger logger_;
   const std::string id_prefix_;  // per table, so stale ids never match
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::map<std::string, Entry> entries_;
-  std::map<std::string, uint64_t> reserved_bytes_;  // held + being acquired
-  size_t reserved_leases_ = 0;
-  std::map<std::string, std::string> session_holders_;  // open sessions
-  uint64_t next_id_ = 1;
-  bool shut_down_ = false;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Held + being acquired.
+  std::map<std::string, uint64_t> reserved_bytes_ ABSL_GUARDED_BY(mu_);
+  size_t reserved_leases_ ABSL_GUARDED_BY(mu_) = 0;
+  // Open sessions.
+  std::map<std::string, std::string> session_holders_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 
-  std::mutex sessions_mu_;  // guards listeners_; held while one is called
-  std::map<std::string, SessionListener> listeners_;
+  absl::Mutex sessions_mu_;  // held while a listener is called
+  std::map<std::string, SessionListener> listeners_
+      ABSL_GUARDED_BY(sessions_mu_);
 
   LeaseReaper reaper_;  // last: its thread calls Expire, joined first
 };

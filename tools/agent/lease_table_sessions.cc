@@ -4,20 +4,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "tools/agent/lease_table.h"
 #include "tools/agent/structured_log.h"
 
 namespace xehil::agent {
 
 std::vector<LeaseInfo> LeaseTable::List() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<LeaseInfo> out;
   for (const auto& [id, entry] : entries_) out.push_back(Snapshot(entry));
   return out;
 }
 
 uint64_t LeaseTable::HeldBytes(const std::string& provider) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   uint64_t held = 0;
   for (const auto& [id, entry] : entries_) {
     if (entry.info.provider == provider) held += entry.info.bytes;
@@ -29,12 +30,12 @@ std::string LeaseTable::OpenSession(const std::string& holder,
                                     SessionListener listener) {
   std::string id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     id = absl::StrCat("session-", id_prefix_, "-", next_id_++);
     if (!shut_down_) session_holders_[id] = holder;
   }
   {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
+    absl::MutexLock lock(&sessions_mu_);
     listeners_[id] = std::move(listener);
   }
   if (logger_) {
@@ -49,13 +50,13 @@ std::string LeaseTable::OpenSession(const std::string& holder,
 
 void LeaseTable::CloseSession(const std::string& id) {
   {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
+    absl::MutexLock lock(&sessions_mu_);
     listeners_.erase(id);
   }
   std::vector<Entry> taken;
   std::string holder;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto session = session_holders_.find(id);
     if (session == session_holders_.end()) return;
     holder = session->second;
@@ -83,7 +84,7 @@ void LeaseTable::CloseSession(const std::string& id) {
 void LeaseTable::Shutdown() {
   std::vector<Entry> taken;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     shut_down_ = true;
     for (auto& [id, entry] : entries_) {
       reaper_.Cancel(entry.expiry);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "sim/sim_pressure_injector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,7 +27,7 @@ class LeaseTableTest : public ::testing::Test {
   LeaseTableTest()
       : device_(*sim::Device::Create("dg2-16g")), injector_(device_) {}
 
-  std::unique_ptr<LeaseTable> MakeTable(LeaseLimits limits = {}) {
+  std::unique_ptr<LeaseTable> MakeTable(const LeaseLimits& limits = {}) {
     return std::make_unique<LeaseTable>(
         limits,
         [this](const std::string& name) -> absl::StatusOr<PressureInjector*> {
@@ -129,6 +130,7 @@ TEST_F(LeaseTableTest, ConcurrentAcquisitionsNeverOvershootTheCap) {
   auto table = MakeTable(limits);
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < 5; ++j) {
@@ -144,10 +146,10 @@ TEST_F(LeaseTableTest, ConcurrentAcquisitionsNeverOvershootTheCap) {
 TEST_F(LeaseTableTest, ClosingASessionReleasesItsLeasesAtOnce) {
   auto table = MakeTable();
   std::vector<std::string> heard;
-  std::mutex mu;
+  absl::Mutex mu;
   const std::string session = table->OpenSession(
       "controller", [&](const std::string& id, LeaseEnd end) {
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         heard.push_back(id + ":" + LeaseEndName(end));
       });
   LeaseRequest bound = Sim(8 * kMiB);
@@ -161,7 +163,7 @@ TEST_F(LeaseTableTest, ClosingASessionReleasesItsLeasesAtOnce) {
   EXPECT_EQ(Pressure(), kMiB);
   EXPECT_TRUE(log_.WaitFor({a->id, "\"reason\":\"stream-dropped\""}));
   {
-    std::lock_guard<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     EXPECT_THAT(heard, ::testing::ElementsAre(b->id + ":released"));
   }
   EXPECT_TRUE(absl::IsFailedPrecondition(table->Acquire(bound).status()));

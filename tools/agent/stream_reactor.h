@@ -28,13 +28,14 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil::agent {
 
@@ -50,37 +51,40 @@ class LiveStreams {
  public:
   // False once EndAll ran: the new stream should end at once.
   bool Add(EndableStream* stream) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (closed_) return false;
     live_.insert(stream);
     return true;
   }
   void Remove(EndableStream* stream) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     live_.erase(stream);
-    cv_.notify_all();
   }
   // Ends every live stream and refuses new ones.
   void EndAll(const grpc::Status& status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
     for (EndableStream* stream : live_) stream->End(status);
   }
   // Waits until gRPC is done with every stream (their OnDone ran).
   void WaitAllDone() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return live_.empty(); });
+    absl::MutexLock lock(&mu_);
+    auto all_done = [this] {
+      mu_.AssertReaderHeld();
+      return live_.empty();
+    };
+    mu_.Await(absl::Condition(&all_done));
   }
   size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return live_.size();
   }
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::set<EndableStream*> live_;
-  bool closed_ = false;
+  // Held while EndAll ends streams, so before each stream's own lock.
+  mutable absl::Mutex mu_;
+  std::set<EndableStream*> live_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 template <typename T>
@@ -90,15 +94,16 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<T>,
   // `max_queued`: Push drops messages beyond this many unwritten ones.
   explicit QueuedWriteReactor(LiveStreams* live, size_t max_queued = 4096)
       : live_(live), max_queued_(max_queued) {
-    if (!live_->Add(this))
+    if (!live_->Add(this)) {
       End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                        "the agent is shutting down"));
+    }
   }
 
   // Queues `message`; false if it was dropped (ending, or queue full).
   bool Push(T message) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (end_.has_value() || finished_) return false;
       if (writing_) {
         if (queue_.size() >= max_queued_) return false;
@@ -114,13 +119,13 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<T>,
 
   void End(grpc::Status status) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (end_.has_value() || finished_) return;
-      end_ = std::move(status);
+      end_ = status;
       if (writing_) return;  // OnWriteDone finishes
       finished_ = true;
     }
-    this->Finish(*end_);
+    this->Finish(status);
   }
 
  protected:
@@ -134,7 +139,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<T>,
     bool start_next = false;
     std::optional<grpc::Status> finish;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       writing_ = false;
       if (!ok && !end_.has_value()) {
         end_ = grpc::Status(grpc::StatusCode::CANCELLED, "stream broken");
@@ -170,12 +175,14 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<T>,
 
   LiveStreams* const live_;
   const size_t max_queued_;
-  std::mutex mu_;  // guards the fields below
-  std::deque<T> queue_;
-  T current_;  // the message being written
-  bool writing_ = false;
-  std::optional<grpc::Status> end_;
-  bool finished_ = false;
+  absl::Mutex mu_;
+  std::deque<T> queue_ ABSL_GUARDED_BY(mu_);
+  // The message being written: set under mu_ while writing_ is false, then
+  // read by gRPC until OnWriteDone.
+  T current_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> end_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace xehil::agent

@@ -1,11 +1,10 @@
 #include "tools/lab/fanout.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,16 +16,15 @@ using ::testing::ElementsAre;
 TEST(FanOut, ResultsComeBackInInputOrder) {
   // Later indices finish first: each waits until its successor is done.
   constexpr size_t kN = 6;
-  std::mutex mu;
-  std::condition_variable cv;
+  absl::Mutex mu;
   std::vector<bool> done(kN + 1, false);
   done[kN] = true;
   std::vector<std::string> out =
       FanOut<std::string>(kN, static_cast<int>(kN), [&](size_t i) {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return done[i + 1]; });
+        absl::MutexLock lock(&mu);
+        auto successor_done = [&]() -> bool { return done[i + 1]; };
+        mu.Await(absl::Condition(&successor_done));
         done[i] = true;
-        cv.notify_all();
         return "host-" + std::to_string(i);
       });
   EXPECT_THAT(out, ElementsAre("host-0", "host-1", "host-2", "host-3", "host-4",
@@ -35,18 +33,17 @@ TEST(FanOut, ResultsComeBackInInputOrder) {
 
 TEST(FanOut, NeverRunsMoreThanParallelAtOnceAndReachesIt) {
   constexpr int kParallel = 4;
-  std::mutex mu;
-  std::condition_variable cv;
+  absl::Mutex mu;
   int running = 0, peak = 0, started = 0;
   std::vector<int> out = FanOut<int>(64, kParallel, [&](size_t i) {
-    std::unique_lock<std::mutex> lock(mu);
+    absl::MutexLock lock(&mu);
     ++running;
     ++started;
     peak = std::max(peak, running);
-    cv.notify_all();
     // The first kParallel calls wait for each other, so all of them must be
     // running at once; later calls need not wait.
-    cv.wait(lock, [&] { return started >= kParallel; });
+    auto all_started = [&] { return started >= kParallel; };
+    mu.Await(absl::Condition(&all_started));
     --running;
     return static_cast<int>(i) * 2;
   });

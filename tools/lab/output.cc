@@ -2,18 +2,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil::lab {
 
 void LinePrinter::Host(absl::string_view host, absl::string_view text) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   out_ << absl::StrFormat("%-*s | %s\n", static_cast<int>(name_width_), host,
                           text)
        << std::flush;
 }
 
 void LinePrinter::Line(absl::string_view text) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   out_ << text << "\n" << std::flush;
 }
 
@@ -27,8 +28,9 @@ std::string HumanBytes(uint64_t bytes) {
     ++unit;
   }
   const uint64_t scale = uint64_t{1} << (10 * (unit + 1));
-  if (bytes % scale == 0)
+  if (bytes % scale == 0) {
     return absl::StrCat(bytes / scale, std::string(1, kUnits[unit]));
+  }
   return absl::StrFormat("%.1f%c", value, kUnits[unit]);
 }
 

@@ -10,11 +10,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <ostream>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace xehil::lab {
 
@@ -29,8 +30,8 @@ class LinePrinter {
   void Line(absl::string_view text);
 
  private:
-  std::mutex mu_;
-  std::ostream& out_;
+  absl::Mutex mu_;
+  std::ostream& out_;  // written under mu_
   const size_t name_width_;
 };
 

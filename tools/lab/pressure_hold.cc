@@ -1,11 +1,11 @@
 // pressure acquire --hold: leases bound to one HoldLeases stream per host.
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "tools/lab/output.h"
 #include "tools/lab/pressure_command.h"
 #include "tools/lab/stream_reader.h"
@@ -44,7 +44,7 @@ class HoldSession {
       reader_->Wait();
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       session_.clear();
       ended_ = false;
     }
@@ -60,21 +60,25 @@ class HoldSession {
           conn.stub().async()->HoldLeases(c, r, reactor);
         },
         request);
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(deadline),
-                      [&] { return !session_.empty() || ended_; })) {
-      lock.unlock();
-      reader_->Cancel();
-      reader_->Wait();
-      return absl::DeadlineExceededError("no HoldLeases session in time");
+    {
+      absl::MutexLock lock(&mu_);
+      auto answered = [this] {
+        mu_.AssertReaderHeld();
+        return !session_.empty() || ended_;
+      };
+      if (mu_.AwaitWithTimeout(absl::Condition(&answered), deadline)) {
+        if (session_.empty()) return end_status_;
+        shared_->live_streams.fetch_add(1);
+        return absl::OkStatus();
+      }
     }
-    if (session_.empty()) return end_status_;
-    shared_->live_streams.fetch_add(1);
-    return absl::OkStatus();
+    reader_->Cancel();
+    reader_->Wait();
+    return absl::DeadlineExceededError("no HoldLeases session in time");
   }
 
   std::string session() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return session_;
   }
   void Close() {
@@ -86,9 +90,8 @@ class HoldSession {
  private:
   void OnUpdate(const HoldLeasesUpdate& update) {
     if (update.has_session_id()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       session_ = update.session_id();
-      cv_.notify_all();
       return;
     }
     if (!update.has_lease_ended() || shared_->stopping) return;
@@ -102,19 +105,19 @@ class HoldSession {
 
   void OnEnd(const grpc::Status& status) {
     bool was_open;
+    const absl::Status ended = FromGrpc(status);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       was_open = !session_.empty();
       ended_ = true;
-      end_status_ = FromGrpc(status);
-      cv_.notify_all();
+      end_status_ = ended;
     }
     if (!was_open || shared_->stopping) return;
     shared_->dropped = true;
     shared_->out->Host(
-        host_, absl::StrCat("hold stream lost: ", CodeName(end_status_.code()),
-                            ": ", end_status_.message(),
-                            " (the agent releases its leases)"));
+        host_,
+        absl::StrCat("hold stream lost: ", CodeName(ended.code()), ": ",
+                     ended.message(), " (the agent releases its leases)"));
     if (shared_->live_streams.fetch_sub(1) == 1) {
       shared_->stop->Notify("every hold stream ended");
     }
@@ -123,11 +126,10 @@ class HoldSession {
   Shared* const shared_;
   const std::string host_;
   std::unique_ptr<HoldReader> reader_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string session_;
-  bool ended_ = false;
-  absl::Status end_status_;
+  absl::Mutex mu_;
+  std::string session_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
 
 struct HostHold {

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "absl/synchronization/mutex.h"
+
 namespace xehil::lab {
 namespace {
 
@@ -20,30 +22,24 @@ sigset_t WaitedSignals() {
 }  // namespace
 
 void StopNotice::Notify(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (notified_) return;
   notified_ = true;
   reason_ = reason;
-  cv_.notify_all();
 }
 
 bool StopNotice::WaitFor(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (timeout == absl::InfiniteDuration()) {
-    cv_.wait(lock, [&] { return notified_; });
-    return true;
-  }
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [&] { return notified_; });
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&notified_), timeout);
 }
 
 bool StopNotice::notified() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return notified_;
 }
 
 std::string StopNotice::reason() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return reason_;
 }
 

@@ -16,11 +16,11 @@
 #ifndef XEHIL_TOOLS_LAB_STOP_NOTICE_H_
 #define XEHIL_TOOLS_LAB_STOP_NOTICE_H_
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace xehil::lab {
@@ -35,10 +35,9 @@ class StopNotice {
   std::string reason() const;
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;
-  std::string reason_;
+  mutable absl::Mutex mu_;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  std::string reason_ ABSL_GUARDED_BY(mu_);
 };
 
 class SignalThread {

@@ -21,11 +21,11 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace xehil::lab {
@@ -55,7 +55,7 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
     start(&context_, &request_, this);
     this->StartRead(&message_);
     this->StartCall();
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     started_ = true;
   }
 
@@ -63,18 +63,21 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
 
   // The final status, once the stream ended.
   grpc::Status Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return done_ || !started_; });
+    absl::MutexLock lock(&mu_);
+    auto ended = [this] {
+      mu_.AssertReaderHeld();
+      return done_ || !started_;
+    };
+    mu_.Await(absl::Condition(&ended));
     return status_;
   }
   // True once ended, waiting at most `timeout`.
   bool WaitFor(absl::Duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                        [&] { return done_; });
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&done_), timeout);
   }
   bool done() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return done_;
   }
 
@@ -90,12 +93,11 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
 
   void OnDone(const grpc::Status& status) override {
     if (on_done_) on_done_(status);
-    // Notified under the lock: Wait() may destroy this object as soon as
-    // it returns.
-    std::lock_guard<std::mutex> lock(mu_);
+    // Set under the lock: Wait() may destroy this object as soon as it
+    // returns.
+    absl::MutexLock lock(&mu_);
     status_ = status;
     done_ = true;
-    cv_.notify_all();
   }
 
  private:
@@ -105,11 +107,10 @@ class StreamReader final : public grpc::ClientReadReactor<Response> {
   grpc::ClientContext context_;
   Request request_;
   Response message_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;
-  bool done_ = false;
-  grpc::Status status_;
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace xehil::lab

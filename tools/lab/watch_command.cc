@@ -1,12 +1,12 @@
 #include "tools/lab/watch_command.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/base/proto_json.h"
 #include "tools/lab/output.h"
@@ -66,16 +66,15 @@ class WatchSession {
   absl::Status Open(HostConnection& conn, absl::Duration deadline) {
     Close();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ready_ = ended_ = false;
     }
     reader_ = std::make_unique<WatchReader>(
         [this](const AgentEvent& e) { OnEvent(e); },
         [this](const grpc::Status& s) { OnEnd(s); },
         [this] {
-          std::lock_guard<std::mutex> lock(mu_);
+          absl::MutexLock lock(&mu_);
           ready_ = true;
-          cv_.notify_all();
         });
     conn.Prepare(&reader_->context(), absl::InfiniteDuration());
     reader_->Start(
@@ -84,16 +83,20 @@ class WatchSession {
           conn.stub().async()->WatchEvents(c, r, reactor);
         },
         WatchEventsRequest());
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, absl::ToChronoNanoseconds(deadline),
-                      [&] { return ready_ || ended_; })) {
-      lock.unlock();
-      Close();
-      return absl::DeadlineExceededError("WatchEvents was not answered");
+    {
+      absl::MutexLock lock(&mu_);
+      auto answered = [this] {
+        mu_.AssertReaderHeld();
+        return ready_ || ended_;
+      };
+      if (mu_.AwaitWithTimeout(absl::Condition(&answered), deadline)) {
+        if (!ready_) return end_status_;
+        shared_->open.fetch_add(1);
+        return absl::OkStatus();
+      }
     }
-    if (!ready_) return end_status_;
-    shared_->open.fetch_add(1);
-    return absl::OkStatus();
+    Close();
+    return absl::DeadlineExceededError("WatchEvents was not answered");
   }
 
   void Cancel() {
@@ -123,18 +126,18 @@ class WatchSession {
 
   void OnEnd(const grpc::Status& status) {
     bool was_ready;
+    const absl::Status ended = FromGrpc(status);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       was_ready = ready_;
       ended_ = true;
-      end_status_ = FromGrpc(status);
-      cv_.notify_all();
+      end_status_ = ended;
     }
     if (!was_ready || shared_->stopping) return;
     shared_->lost = true;
     shared_->out->Host(
-        host_, absl::StrCat("watch stream lost: ", CodeName(end_status_.code()),
-                            ": ", end_status_.message()));
+        host_, absl::StrCat("watch stream lost: ", CodeName(ended.code()), ": ",
+                            ended.message()));
     if (shared_->open.fetch_sub(1) == 1) {
       shared_->stop->Notify("every stream ended");
     }
@@ -143,11 +146,10 @@ class WatchSession {
   Shared* const shared_;
   const std::string host_;
   std::unique_ptr<WatchReader> reader_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool ready_ = false;
-  bool ended_ = false;
-  absl::Status end_status_;
+  absl::Mutex mu_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

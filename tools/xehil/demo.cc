@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
-#include <mutex>
 
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "core/device/xe_device.h"
 #include "core/recovery/default_policy.h"
 #include "core/watch/listener.h"
@@ -25,7 +25,7 @@ class Console {
  public:
   explicit Console(std::ostream& out) : out_(out), start_(MonotonicNowNs()) {}
   void Line(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     out_ << text << "\n";
     out_.flush();
   }
@@ -35,7 +35,7 @@ class Console {
   }
 
  private:
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::ostream& out_;
   const uint64_t start_;
 };
@@ -89,7 +89,7 @@ class Demo {
   uint16_t vram_instance_ = 0;
   NotificationPipe pipe_;
   std::ofstream record_;
-  std::mutex record_mu_;
+  absl::Mutex record_mu_;
   std::unique_ptr<RecoveryEngine> engine_;
   std::unique_ptr<Listener> listener_;
 };
@@ -134,7 +134,7 @@ absl::Status Demo::StartListening() {
   Listener::Options listener_options;
   if (record_.is_open()) {
     listener_options.on_read = [this](absl::Span<const uint8_t> bytes) {
-      std::lock_guard<std::mutex> lock(record_mu_);
+      absl::MutexLock lock(&record_mu_);
       record_.write(reinterpret_cast<const char*>(bytes.data()),
                     static_cast<std::streamsize>(bytes.size()));
     };
@@ -199,7 +199,8 @@ absl::Status Demo::HeldPressure() {
   uint64_t tried_before = engine_->stats().restarts_tried;
   XEHIL_RETURN_IF_ERROR(sim_->InjectPressure(vram_instance_, pressure));
   sim_->WaitIdle();
-  const uint64_t target = tried_before + 2 * options_.held_restarts;
+  const uint64_t target =
+      tried_before + 2 * static_cast<uint64_t>(options_.held_restarts);
   if (!engine_->WaitFor(
           [&](const RecoveryEngine::Stats& s) {
             return s.restarts_tried >= target;

@@ -3,11 +3,10 @@
 // under libxehil_preload.so by drm_backend_preload_test, with a xehil-simd
 // whose script (enomem_on_watch.textproto) makes a VM_ERR record follow each
 // watch subscription. Nothing here knows it is not on hardware.
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/backend/drm_backend.h"
 #include "core/base/errno_status.h"
@@ -36,32 +35,33 @@ class EventLog {
  public:
   Listener::Callback Callback() {
     return [this](const WatchEvent& event) {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       events_.push_back(event);
-      cv_.notify_all();
     };
   }
   // The first event of type T, waiting up to 20 s for it.
   template <typename T>
   std::optional<T> Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<T> found;
-    cv_.wait_for(lock, std::chrono::seconds(20), [&] {
-      for (const WatchEvent& event : events_) {
-        if (std::holds_alternative<T>(event)) {
-          found = std::get<T>(event);
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
+    absl::MutexLock lock(&mu_);
+    auto seen = [this] {
+      mu_.AssertReaderHeld();
+      return FirstLocked<T>().has_value();
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(20));
+    return FirstLocked<T>();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<WatchEvent> events_;
+  template <typename T>
+  std::optional<T> FirstLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    for (const WatchEvent& event : events_) {
+      if (std::holds_alternative<T>(event)) return std::get<T>(event);
+    }
+    return std::nullopt;
+  }
+
+  mutable absl::Mutex mu_;
+  std::vector<WatchEvent> events_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(DrmBackendUnderPreload, OpensTheSimulatedRenderNodeAsXe) {

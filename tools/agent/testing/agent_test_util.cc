@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil::agent::testing {
@@ -15,11 +16,8 @@ LeaseTable::Logger LogCapture::logger() {
 }
 
 void LogCapture::Add(const std::string& line) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(line);
-  }
-  cv_.notify_all();
+  absl::MutexLock lock(&mu_);
+  lines_.push_back(line);
 }
 
 bool LogCapture::HasLocked(const std::vector<std::string>& parts) const {
@@ -35,13 +33,16 @@ bool LogCapture::HasLocked(const std::vector<std::string>& parts) const {
 
 bool LogCapture::WaitFor(const std::vector<std::string>& parts,
                          absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [&] { return HasLocked(parts); });
+  absl::MutexLock lock(&mu_);
+  auto logged = [&] {
+    mu_.AssertReaderHeld();
+    return HasLocked(parts);
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&logged), timeout);
 }
 
 std::vector<std::string> LogCapture::lines() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return lines_;
 }
 

@@ -13,15 +13,15 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/lab.grpc.pb.h"
 #include "tools/agent/agent_backend.h"
@@ -46,11 +46,11 @@ class LogCapture {
   std::string text() const;
 
  private:
-  bool HasLocked(const std::vector<std::string>& parts) const;
+  bool HasLocked(const std::vector<std::string>& parts) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> lines_;
+  mutable absl::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };
 
 struct InProcessOptions {
