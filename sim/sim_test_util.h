@@ -21,6 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
+#include "core/backend/testing/raw_ioctls.h"
 #include "core/base/monotonic_clock.h"
 #include "core/uapi/xe_uapi.h"
 #include "gtest/gtest.h"
@@ -35,22 +36,18 @@ inline constexpr uint32_t kRestartable =
 inline constexpr uint32_t kSysmem = 1u << 0;  // placement bit of instance 0
 inline constexpr uint32_t kVram = 1u << 1;    // placement bit of instance 1
 
-int VmCreate(KernelBackend& backend, uint32_t flags, uint32_t* vm_id);
-int VmDestroy(KernelBackend& backend, uint32_t vm_id);
-// GEM_CREATE with WC caching (valid for every placement).
-int GemCreate(KernelBackend& backend, uint64_t size, uint32_t placement,
-              uint32_t* handle, uint32_t vm_id = 0);
-int GemClose(KernelBackend& backend, uint32_t handle);
-// VM_BIND of one MAP of [offset, offset + range) of `bo` at `addr`.
-int BindBo(KernelBackend& backend, uint32_t vm_id, uint32_t bo, uint64_t offset,
-           uint64_t addr, uint64_t range);
-int Unbind(KernelBackend& backend, uint32_t vm_id, uint64_t addr,
-           uint64_t range);
+// Raw ioctls (core/backend/testing/raw_ioctls.h): 0 or -errno.
+using raw_ioctl::BindBo;
+using raw_ioctl::GemClose;
+using raw_ioctl::GemCreate;
+using raw_ioctl::Unbind;
+using raw_ioctl::VmCreate;
+using raw_ioctl::VmDestroy;
 int ExecQueueCreate(KernelBackend& backend, uint32_t vm_id, uint32_t* id,
                     drm_xe_engine_class_instance engine = {});
-int ExecQueueDestroy(KernelBackend& backend, uint32_t id);
-int Restart(KernelBackend& backend, uint32_t vm_id, uint64_t timestamp_ns = 0);
-int Watch(KernelBackend& backend, int fd, uint32_t watch_id);
+using raw_ioctl::ExecQueueDestroy;
+using raw_ioctl::Restart;
+using raw_ioctl::Watch;
 
 // An LR VM (flags) with one BO of `size` in `placement`, bound at 1 MiB.
 // Returns 0 or the first failing ioctl's -errno.

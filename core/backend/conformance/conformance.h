@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/backend/kernel_backend.h"
+#include "core/backend/testing/raw_ioctls.h"
 #include "core/environment/capabilities.h"
 #include "core/uapi/xe_uapi.h"
 #include "gtest/gtest.h"
@@ -63,22 +64,18 @@ struct ConformanceTarget {
 std::string TargetName(const ::testing::TestParamInfo<ConformanceTarget>& info);
 void PrintTo(const ConformanceTarget& target, std::ostream* os);
 
-// ---- Raw ioctls: 0 or -errno, so cases assert exact errnos. ----
-int VmCreate(KernelBackend& backend, uint32_t flags, uint32_t* vm_id);
-int VmDestroy(KernelBackend& backend, uint32_t vm_id);
-// GEM_CREATE with WC caching (valid for every placement).
-int GemCreate(KernelBackend& backend, uint64_t size, uint32_t placement,
-              uint32_t* handle, uint32_t vm_id = 0);
-int GemClose(KernelBackend& backend, uint32_t handle);
-int BindBo(KernelBackend& backend, uint32_t vm_id, uint32_t bo, uint64_t offset,
-           uint64_t addr, uint64_t range);
-int Unbind(KernelBackend& backend, uint32_t vm_id, uint64_t addr,
-           uint64_t range);
-int ExecQueueCreate(KernelBackend& backend, uint32_t vm_id,
-                    const drm_xe_engine_class_instance& engine, uint32_t* id);
-int ExecQueueDestroy(KernelBackend& backend, uint32_t id);
-int Restart(KernelBackend& backend, uint32_t vm_id, uint64_t timestamp_ns = 0);
-int Watch(KernelBackend& backend, int fd, uint32_t watch_id);
+// Raw ioctls (core/backend/testing/raw_ioctls.h): 0 or -errno, so cases
+// assert exact errnos.
+using raw_ioctl::BindBo;
+using raw_ioctl::ExecQueueCreate;
+using raw_ioctl::ExecQueueDestroy;
+using raw_ioctl::GemClose;
+using raw_ioctl::GemCreate;
+using raw_ioctl::Restart;
+using raw_ioctl::Unbind;
+using raw_ioctl::VmCreate;
+using raw_ioctl::VmDestroy;
+using raw_ioctl::Watch;
 // DEVICE_QUERY's two calls; the payload, or -errno in *rc.
 std::vector<uint8_t> Query(KernelBackend& backend, uint32_t query, int* rc);
 
