@@ -12,18 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
-#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "vxe/tests/vm_run_gtest.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
-
-using process_testing::ChildProcess;
-using ::testing::HasSubstr;
-using ::testing::Not;
 
 std::vector<std::string>& Args() {
   static std::vector<std::string> args;
@@ -36,16 +31,10 @@ TEST(OnVxe, DrmBackendPassesTheBackendConformanceSuite) {
     GTEST_SKIP() << missing;
   }
   // The guest's /tmp is its own: the inner XML goes there.
-  absl::StatusOr<std::unique_ptr<ChildProcess>> run = ChildProcess::Start(
-      Args()[0], {"vm-run", "--timeout=150", "--", Args()[1],
-                  "--gtest_output=xml:/tmp/inner.xml"});
-  ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ((*run)->WaitExit(absl::Seconds(200)), 0)
-      << (*run)->StdoutText() << (*run)->StderrText();
-  EXPECT_THAT((*run)->StdoutText(), HasSubstr("[  PASSED  ]"));
-  EXPECT_THAT((*run)->StdoutText(), Not(HasSubstr("[  FAILED  ]")));
-  EXPECT_THAT((*run)->StdoutText(), Not(HasSubstr("[  SKIPPED ]")));
-  std::printf("%s", (*run)->StdoutText().c_str());
+  const vxe::testing::VmRun run = vxe::testing::RunInVm(
+      Args()[0], {Args()[1], "--gtest_output=xml:/tmp/inner.xml"}, {});
+  vxe::testing::ExpectGtestPassedEveryCase(run);
+  std::printf("%s", run.out.c_str());
 }
 
 }  // namespace

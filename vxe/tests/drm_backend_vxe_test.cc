@@ -26,15 +26,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/testing/child_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "vxe/tests/vm_run_gtest.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
 
-using process_testing::ChildProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -43,36 +42,21 @@ std::vector<std::string>& Args() {
   return args;
 }
 
-// Runs `command` in the guest (with the example's fault script if
-// `with_script`) and returns it once it exited; null after a skip.
-std::unique_ptr<ChildProcess> RunInVm(const std::vector<std::string>& command,
-                                      bool with_script) {
-  std::vector<std::string> args = {"vm-run", "--timeout=240"};
-  if (with_script) args.push_back(absl::StrCat("--script=", Args()[1]));
-  args.push_back("--");
-  args.insert(args.end(), command.begin(), command.end());
-  absl::StatusOr<std::unique_ptr<ChildProcess>> run =
-      ChildProcess::Start(Args()[0], args);
-  if (!run.ok()) {
-    ADD_FAILURE() << run.status();
-    return nullptr;
-  }
-  EXPECT_EQ((*run)->WaitExit(absl::Seconds(300)), 0)
-      << (*run)->StdoutText() << (*run)->StderrText();
-  return *std::move(run);
-}
+using vxe::testing::ExpectGtestPassedEveryCase;
+using vxe::testing::RunInVm;
+using vxe::testing::VmRun;
 
-void RunGtestInVm(const std::string& binary, bool with_script = true) {
+// A gtest binary in the guest, with the example's -ENOMEM script.
+void RunGtestInVm(const std::string& binary) {
   if (std::string missing = vxe::testing::WhyVmRunCannotBoot();
       !missing.empty()) {
     GTEST_SKIP() << missing;
   }
   // The guest's /tmp is its own: the inner binary's XML goes there, not to
   // this test's (read-only in the guest) output path.
-  std::unique_ptr<ChildProcess> run =
-      RunInVm({binary, "--gtest_output=xml:/tmp/inner.xml"}, with_script);
-  ASSERT_NE(run, nullptr);
-  EXPECT_THAT(run->StdoutText(), HasSubstr("[  PASSED  ]"));
+  ExpectGtestPassedEveryCase(
+      RunInVm(Args()[0], {binary, "--gtest_output=xml:/tmp/inner.xml"},
+              {absl::StrCat("--script=", Args()[1])}));
 }
 
 // The scenario library's directory in this test's runfiles (the guest sees
@@ -96,14 +80,10 @@ TEST(OnVxe, HardwareScenarioSuitePassesEveryScenarioOnTheRealKernel) {
       !missing.empty()) {
     GTEST_SKIP() << missing;
   }
-  std::unique_ptr<ChildProcess> run =
-      RunInVm({Args()[4], "--gtest_output=xml:/tmp/inner.xml"}, false);
-  ASSERT_NE(run, nullptr);
-  EXPECT_THAT(run->StdoutText(), HasSubstr("[  PASSED  ]"));
-  EXPECT_THAT(run->StdoutText(), Not(HasSubstr("[  SKIPPED ]")))
-      << run->StdoutText();
-  EXPECT_THAT(run->StdoutText(), Not(HasSubstr("skipped steps[")))
-      << run->StdoutText();
+  const VmRun run =
+      RunInVm(Args()[0], {Args()[4], "--gtest_output=xml:/tmp/inner.xml"}, {});
+  ExpectGtestPassedEveryCase(run);
+  EXPECT_THAT(run.out, Not(HasSubstr("skipped steps["))) << run.out;
 }
 
 TEST(OnVxe, XehilRunPassesTheWholeLibraryWithBackendXe) {
@@ -111,14 +91,14 @@ TEST(OnVxe, XehilRunPassesTheWholeLibraryWithBackendXe) {
       !missing.empty()) {
     GTEST_SKIP() << missing;
   }
-  std::unique_ptr<ChildProcess> run =
-      RunInVm({Args()[0], "run", LibraryDir(), "--backend=xe"}, false);
-  ASSERT_NE(run, nullptr);
-  const std::string out = run->StdoutText();
+  const VmRun run =
+      RunInVm(Args()[0], {Args()[0], "run", LibraryDir(), "--backend=xe"}, {});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string& out = run.out;
   std::smatch summary;
   ASSERT_TRUE(std::regex_search(
       out, summary, std::regex("([0-9]+) scenario runs: ([0-9]+) pass, ")))
-      << out << run->StderrText();
+      << out << run.err;
   EXPECT_EQ(summary[1], summary[2]) << out;
   EXPECT_GE(std::stoi(summary[1]), 12) << out;
   EXPECT_THAT(out, HasSubstr(" pass, 0 fail, 0 skip, 0 timeout, 0 incomplete"));
@@ -130,13 +110,11 @@ TEST(OnVxe, EpollAndSelectWorkOnANotificationPipe) {
       !missing.empty()) {
     GTEST_SKIP() << missing;
   }
-  absl::StatusOr<std::unique_ptr<ChildProcess>> run = ChildProcess::Start(
-      Args()[0], {"vm-run", "--timeout=150",
-                  absl::StrCat("--script=", Args()[1]), "--", Args()[5]});
-  ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ((*run)->WaitExit(absl::Seconds(200)), 0) << (*run)->StderrText();
-  EXPECT_THAT((*run)->StdoutText(), HasSubstr("saw the VM_ERR"));
-  EXPECT_THAT((*run)->StdoutText(), HasSubstr("saw the hang-up"));
+  const VmRun run =
+      RunInVm(Args()[0], {Args()[5]}, {absl::StrCat("--script=", Args()[1])});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("saw the VM_ERR"));
+  EXPECT_THAT(run.out, HasSubstr("saw the hang-up"));
 }
 
 }  // namespace

@@ -13,15 +13,13 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/testing/child_process.h"
+#include "vxe/tests/vm_run_gtest.h"
 #include "vxe/tests/vm_run_skip.h"
 
 namespace xehil {
 namespace {
 
-using process_testing::ChildProcess;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 std::vector<std::string>& Args() {
   static std::vector<std::string> args;
@@ -34,14 +32,10 @@ TEST(OnVxe, ControlSocketInjectsFaultsOnFilesNamedByClientId) {
     GTEST_SKIP() << missing;
   }
   // No --script: the test injects its own fault, nothing else may fire.
-  absl::StatusOr<std::unique_ptr<ChildProcess>> run = ChildProcess::Start(
-      Args()[0], {"vm-run", "--timeout=150", "--", Args()[1],
-                  "--gtest_output=xml:/tmp/inner.xml"});
-  ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ((*run)->WaitExit(absl::Seconds(200)), 0)
-      << (*run)->StdoutText() << (*run)->StderrText();
-  EXPECT_THAT((*run)->StdoutText(), HasSubstr("[  PASSED  ] 2 tests"));
-  EXPECT_THAT((*run)->StdoutText(), Not(HasSubstr("SKIPPED")));
+  const vxe::testing::VmRun run = vxe::testing::RunInVm(
+      Args()[0], {Args()[1], "--gtest_output=xml:/tmp/inner.xml"}, {});
+  vxe::testing::ExpectGtestPassedEveryCase(run);
+  EXPECT_THAT(run.out, HasSubstr("[  PASSED  ] 2 tests"));
 }
 
 }  // namespace
