@@ -169,7 +169,9 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = files_.find(event.file_id);
-      if (it == files_.end()) return absl::OkStatus();  // its open failed
+      if (it == files_.end()) {  // its open failed
+        return event.seq != 0 ? Reply(event, 0, {}) : absl::OkStatus();
+      }
       released = std::move(it->second);
       files_.erase(it);
       kernel_.erase(released.file->id());
@@ -180,7 +182,9 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     rules_.ForgetFile(id);
     Log(absl::StrCat("file ", id, " (kernel file ", event.file_id,
                      ") released"));
-    return absl::OkStatus();
+    // The closing task waits for this (vxe_ctl.h), as close() on xe returns
+    // once the file's objects are gone.
+    return event.seq != 0 ? Reply(event, 0, {}) : absl::OkStatus();
   }
   // Only Serve() changes files_, so this thread reads it without mu_.
   auto it = files_.find(event.file_id);

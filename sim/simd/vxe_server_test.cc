@@ -164,6 +164,15 @@ TEST_F(VxeServerTest, ReleaseDestroysTheFileAndLaterIoctlsGetEnodev) {
   EXPECT_EQ(server_->Status().files_size(), 0);
 }
 
+TEST_F(VxeServerTest, ReleaseIsAnsweredOnceTheFileIsGone) {
+  Start();
+  ASSERT_EQ(Call(VXE_CTL_EVENT_OPEN, 4).result, 0);
+  CreateVm(4, kRestartable);
+  // The closing task waits for this reply (vxe_ctl.h).
+  EXPECT_EQ(Call(VXE_CTL_EVENT_RELEASE, 4).result, 0);
+  EXPECT_EQ(server_->Status().files_size(), 0);
+}
+
 TEST_F(VxeServerTest, ServeEndsUnavailableWhenTheChannelCloses) {
   Start();
   ASSERT_EQ(Call(VXE_CTL_EVENT_OPEN, 1).result, 0);

@@ -6,8 +6,9 @@
  *
  * Messages live on one of two lists under vxe_ctl_lock: `queued` (not read
  * yet) and `inflight` (read, waiting for a reply). A caller that waits owns
- * its message and frees it; messages nobody waits for (RELEASE) are freed
- * by whoever takes them off the lists.
+ * its message and frees it; a message whose waiter left (an orphan: a RELEASE
+ * whose task was killed) is freed by whoever takes it off the lists, and the
+ * daemon still sees it.
  */
 #include <linux/completion.h>
 #include <linux/err.h>
@@ -31,10 +32,14 @@ struct vxe_msg {
 	struct vxe_ctl_event ev;
 	struct completion done;
 	bool wants_reply;
+	bool orphan;   /* nobody waits: freed when taken off the lists */
 	bool finished; /* result and reply are final; off every list */
 	int result;
 	u8 reply[VXE_CTL_MAX_ARG];
 };
+
+/* How long a closing task waits for the daemon to drop its file. */
+#define VXE_RELEASE_WAIT (10 * HZ)
 
 static DEFINE_SPINLOCK(vxe_ctl_lock);
 static LIST_HEAD(vxe_ctl_queued);
@@ -153,11 +158,36 @@ void vxe_ctl_watched(struct vxe_file *vf, u32 request, const void *arg,
 void vxe_ctl_release(struct vxe_file *vf)
 {
 	struct vxe_msg *m;
+	bool mine = true;
 
 	if (!vf->gen)
 		return;
-	m = vxe_msg_new(VXE_CTL_EVENT_RELEASE, vf, 0, NULL, 0, false);
-	if (m && vxe_ctl_submit(m, vf))
+	/*
+	 * Waits for the daemon, as xe's postclose destroys the file's VMs and
+	 * BOs before close() returns: afterwards the device model has none.
+	 */
+	m = vxe_msg_new(VXE_CTL_EVENT_RELEASE, vf, 0, NULL, 0, true);
+	if (!m)
+		return;
+	if (vxe_ctl_submit(m, vf)) {
+		kfree(m);
+		return;
+	}
+	/*
+	 * Bounded: an exiting task cannot be killed again, and a stuck daemon
+	 * must not keep it from exiting.
+	 */
+	if (wait_for_completion_killable_timeout(&m->done,
+						 VXE_RELEASE_WAIT) <= 0) {
+		/* Killed or timed out: the daemon still releases; it frees m. */
+		spin_lock(&vxe_ctl_lock);
+		if (!m->finished) {
+			m->orphan = true;
+			mine = false;
+		}
+		spin_unlock(&vxe_ctl_lock);
+	}
+	if (mine)
 		kfree(m);
 }
 
@@ -182,7 +212,7 @@ static void vxe_ctl_fail_all(struct list_head *list)
 
 	list_for_each_entry_safe(m, next, list, link) {
 		list_del(&m->link);
-		if (!m->wants_reply) {
+		if (!m->wants_reply || m->orphan) {
 			kfree(m);
 			continue;
 		}
@@ -267,6 +297,11 @@ static int vxe_ctl_reply(const struct vxe_ctl_reply *r)
 		if (m->ev.seq != r->seq)
 			continue;
 		list_del(&m->link);
+		if (m->orphan) {
+			spin_unlock(&vxe_ctl_lock);
+			kfree(m);
+			return valid ? 0 : -EINVAL;
+		}
 		m->finished = true;
 		if (valid && r->arg_size == m->ev.arg_size) {
 			m->result = r->result;

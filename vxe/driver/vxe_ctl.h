@@ -23,8 +23,11 @@
  *  - WATCHED: DRM_IOCTL_XE_WATCH_QUEUE succeeded in the kernel (`arg` is
  *    the argument). Needs a reply; its result is ignored. Lets the model
  *    fire rules on subscriptions before the ioctl returns.
- *  - RELEASE: the file was released. No reply. The kernel has posted the
- *    removal records already.
+ *  - RELEASE: the file was released. Needs a reply (result ignored): the
+ *    closing task waits for it (killable, 10 s at most), so once close() returns the
+ *    model has dropped the file's objects, as xe's postclose does. The
+ *    kernel has posted the removal records already. A killed closer does
+ *    not wait, but the event stays and its late reply is accepted.
  *
  * Commands:
  *  - REPLY: answers the event with `seq`. ENOENT if no caller waits for it

@@ -280,15 +280,41 @@ static void check_killed_caller(int ctl) {
   const uint64_t file = ev.file_id;
   ctl_read(ctl, &ev, VXE_CTL_EVENT_IOCTL);
   EXPECT_EQ(ev.pid, victim, "victim's VM_CREATE is held");
+  struct vxe_ctl_event held = ev;
   kill(victim, SIGKILL);
+  /* Its exit releases the file and waits for the model, as any close. */
+  ctl_read(ctl, &ev, VXE_CTL_EVENT_RELEASE);
+  EXPECT_EQ(ev.file_id, file, "the victim's file is released");
+  EXPECT_EQ(ctl_reply(ctl, &ev, 0, 0), 0, "the victim's RELEASE answered");
   if (waitpid(victim, &status, 0) != victim)
     FAIL("waitpid: %s", strerror(errno));
   EXPECT_EQ(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, 1,
             "a caller blocked in an ioctl is killable");
-  EXPECT_EQ(ctl_reply(ctl, &ev, 0, ev.arg_size), -ENOENT,
+  EXPECT_EQ(ctl_reply(ctl, &held, 0, held.arg_size), -ENOENT,
             "the reply to a killed caller: ENOENT");
+}
+
+/* close() returns once the model answered RELEASE, as xe's postclose
+ * destroys the file's objects before close() returns. */
+static void check_close_waits_for_release(int ctl) {
+  struct vxe_ctl_event ev;
+  int status = 0;
+  pid_t closer = fork();
+  if (closer == 0) {
+    close(ctl);
+    close(open_render());
+    _exit(0);
+  }
+  ctl_read(ctl, &ev, VXE_CTL_EVENT_OPEN);
+  EXPECT_EQ(ctl_reply(ctl, &ev, 0, 0), 0, "the closer's OPEN answered");
   ctl_read(ctl, &ev, VXE_CTL_EVENT_RELEASE);
-  EXPECT_EQ(ev.file_id, file, "the victim's file is released");
+  EXPECT_EQ(ev.seq != 0, 1, "RELEASE wants a reply");
+  EXPECT_EQ(waitpid(closer, &status, WNOHANG), 0,
+            "close() waits for the RELEASE reply");
+  EXPECT_EQ(ctl_reply(ctl, &ev, 0, 0), 0, "RELEASE answered");
+  if (waitpid(closer, &status, 0) != closer) FAIL("waitpid: %s", strerror(errno));
+  EXPECT_EQ(WIFEXITED(status) && WEXITSTATUS(status) == 0, 1,
+            "the closer exits once answered");
 }
 
 /* Several processes at once, on both vCPUs: every ioctl gets its own reply. */
@@ -367,6 +393,7 @@ static int run_ctl(void) {
   if (read(ready[0], &c, 1) != 1) FAIL("child did not get its EIO");
   ctl_read(ctl, &ev, VXE_CTL_EVENT_IOCTL);
   check_killed_caller(ctl);
+  check_close_waits_for_release(ctl);
   close(ctl); /* the pending VM_CREATE fails with ENODEV */
   if (waitpid(child, &status, 0) != child) FAIL("waitpid: %s", strerror(errno));
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status), 0,
