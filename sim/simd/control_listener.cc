@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "sim/simd/socket_io.h"
 #include "sim/simd/wire.h"
@@ -76,7 +77,7 @@ void ControlListener::Log(const std::string& line) const {
 }
 
 void ControlListener::Stop() {
-  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  absl::MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   if (stop_fd_.valid()) Signal(stop_fd_.get());
@@ -121,7 +122,7 @@ void ControlListener::AcceptLoop() {
   // Every connection thread sees stop_fd_ and finishes before it is joined.
   std::map<uint64_t, std::unique_ptr<Connection>> connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     connections.swap(connections_);
     finished_.clear();
   }
@@ -131,7 +132,7 @@ void ControlListener::AcceptLoop() {
 void ControlListener::Reap() {
   std::vector<std::unique_ptr<Connection>> done;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (uint64_t id : finished_) {
       auto it = connections_.find(id);
       if (it == connections_.end()) continue;
@@ -157,7 +158,7 @@ void ControlListener::Accept() {
   if (!fd.valid()) return;  // EAGAIN, ECONNABORTED, out of descriptors
   SizeSocketBuffers(fd.get());
   const uint32_t peer_pid = PeerPid(fd.get());
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const size_t live = connections_.size() - finished_.size();
   if (live >= static_cast<size_t>(options_.max_connections)) {
     Log(absl::StrCat("control connection from pid ", peer_pid, " refused: all ",
@@ -215,7 +216,7 @@ void ControlListener::Serve(Connection& connection) {
   // The client sees EOF at once, even before the thread is joined.
   ::shutdown(connection.fd.get(), SHUT_RDWR);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     finished_.push_back(connection.id);
   }
   Signal(reap_fd_.get());

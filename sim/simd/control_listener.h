@@ -30,12 +30,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "sim/simd/control_service.h"
 
@@ -103,13 +104,14 @@ class ControlListener {
   // Accept loop only; at most kMaxRefused.
   std::vector<UniqueFd> refused_;
   static constexpr size_t kMaxRefused = 16;
-  std::mutex stop_mu_;  // serialises Stop()
-  bool stopped_ = false;
+  absl::Mutex stop_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serialises Stop()
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 
-  std::mutex mu_;  // below
-  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-  std::vector<uint64_t> finished_;
-  uint64_t next_connection_ = 1;
+  absl::Mutex mu_;
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> finished_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_connection_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace xehil::simd

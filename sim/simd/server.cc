@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "sim/simd/script.h"
 
@@ -103,14 +104,13 @@ void Server::Log(const std::string& line) const {
 }
 
 void Server::Stop() {
-  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  absl::MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;  // WaitReleased's Await sees it on unlock
   }
-  files_cv_.notify_all();
   Signal(stop_fd_.get());
   if (accept_thread_.joinable()) accept_thread_.join();
   listen_fd_.reset();
@@ -151,7 +151,7 @@ void Server::AcceptLoop() {
   // session (releasing its file) before it is joined.
   std::map<uint64_t, std::unique_ptr<Connection>> connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     connections.swap(connections_);
     finished_.clear();
   }
@@ -161,7 +161,7 @@ void Server::AcceptLoop() {
 void Server::Reap() {
   std::vector<std::unique_ptr<Connection>> done;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (uint64_t id : finished_) {
       auto it = connections_.find(id);
       if (it == connections_.end()) continue;
@@ -191,7 +191,7 @@ void Server::Accept() {
   }
   SizeSocketBuffers(fd.get());
   const uint32_t peer_pid = PeerPid(fd.get());
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (live_ >= static_cast<size_t>(options_.max_clients) &&
       !EvictIdleLocked()) {
     counters_.set_connections_refused(counters_.connections_refused() + 1);

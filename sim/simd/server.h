@@ -35,18 +35,18 @@
 
 #include <sys/types.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "proto/simd.pb.h"
 #include "sim/device.h"
@@ -95,8 +95,10 @@ class Server {
     UniqueFd fd;
     uint32_t peer_pid = 0;  // SO_PEERCRED at accept; 0 if unknown
     std::thread thread;
-    bool greeted = false;  // guarded by mu_: Hello seen
-    bool evicted = false;  // guarded by mu_: dropped to make room
+    // Guarded by Server::mu_, unchecked: clang's analysis cannot name the
+    // enclosing object's mutex from a nested struct.
+    bool greeted = false;  // Hello seen
+    bool evicted = false;  // dropped to make room
   };
   struct OpenFileEntry {
     uint32_t pid = 0;
@@ -110,8 +112,8 @@ class Server {
   void Accept();
   void Reap();
   // Drops the oldest connection still waiting for its Hello with nothing
-  // queued; false if there is none. Caller holds mu_.
-  bool EvictIdleLocked();
+  // queued; false if there is none.
+  bool EvictIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Serve(Connection* connection);
   void Log(const std::string& line) const;
 
@@ -123,7 +125,8 @@ class Server {
     std::map<std::string, std::map<int, uint64_t>> ioctls;
   };
   static constexpr size_t kMaxProcesses = 4096;
-  ProcessCounts& ProcessLocked(uint32_t pid);
+  ProcessCounts& ProcessLocked(uint32_t pid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(processes_mu_);
   void CountProcessFile(uint32_t pid, bool opened);
   void CountProcessIoctl(uint32_t pid, uint64_t request, int result);
 
@@ -150,23 +153,27 @@ class Server {
   std::vector<UniqueFd> refused_;
   static constexpr size_t kMaxRefused = 64;
   std::thread accept_thread_;
-  std::mutex stop_mu_;  // serialises Stop()
-  bool stopped_ = false;
+  absl::Mutex stop_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serialises Stop()
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 
-  mutable std::mutex mu_;  // everything below; before RuleEngine and Device
-  std::condition_variable files_cv_;  // a file was released, or stopping
-  bool stopping_ = false;
-  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-  std::vector<uint64_t> finished_;
-  size_t live_ = 0;  // connections whose session has not finished
-  uint64_t next_connection_ = 1;
-  std::map<sim::FileId, OpenFileEntry> files_;
-  sim::DaemonCounters counters_;
+  // Before RuleEngine's and Device's locks. Waiters on files_ Await a
+  // file's release (or stopping_) on it.
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> finished_ ABSL_GUARDED_BY(mu_);
+  // Connections whose session has not finished.
+  size_t live_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_connection_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<sim::FileId, OpenFileEntry> files_ ABSL_GUARDED_BY(mu_);
+  sim::DaemonCounters counters_ ABSL_GUARDED_BY(mu_);
 
-  // Its own lock: every ioctl counts here, and must not wait for mu_.
-  mutable std::mutex processes_mu_;
-  std::map<uint32_t, ProcessCounts> processes_;
-  uint64_t next_process_seq_ = 0;
+  // Its own lock: every ioctl counts here, and must not wait for mu_
+  // (a file's open counts here under mu_).
+  mutable absl::Mutex processes_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::map<uint32_t, ProcessCounts> processes_ ABSL_GUARDED_BY(processes_mu_);
+  uint64_t next_process_seq_ ABSL_GUARDED_BY(processes_mu_) = 0;
 };
 
 }  // namespace xehil::simd

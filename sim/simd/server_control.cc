@@ -1,7 +1,7 @@
 // The daemon's control channel: per-process counts, status, and the
 // socket daemon's side of RunControl (control_service.h).
 #include <algorithm>
-#include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "core/base/errno_status.h"
 #include "sim/ioctl_decode.h"
 #include "sim/simd/control_service.h"
@@ -49,21 +51,21 @@ Server::ProcessCounts& Server::ProcessLocked(uint32_t pid) {
 }
 
 void Server::CountProcessFile(uint32_t pid, bool opened) {
-  std::lock_guard<std::mutex> lock(processes_mu_);
+  absl::MutexLock lock(&processes_mu_);
   ProcessCounts& counts = ProcessLocked(pid);
   ++(opened ? counts.opened : counts.released);
 }
 
 void Server::CountProcessIoctl(uint32_t pid, uint64_t request, int result) {
   const std::string name = sim::IoctlName(static_cast<unsigned long>(request));
-  std::lock_guard<std::mutex> lock(processes_mu_);
+  absl::MutexLock lock(&processes_mu_);
   ++ProcessLocked(pid).ioctls[name][result];
 }
 
 sim::DeviceStatus Server::Status() const {
   sim::DeviceStatus status;
   {
-    std::lock_guard<std::mutex> lock(processes_mu_);
+    absl::MutexLock lock(&processes_mu_);
     for (const auto& [pid, counts] : processes_) {
       sim::ProcessCounters* p = status.add_processes();
       p->set_pid(pid);
@@ -83,7 +85,7 @@ sim::DeviceStatus Server::Status() const {
   }
   FillDeviceStatus(*device_, &status);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [id, entry] : files_) {
       AddOpenFile(*device_, id, entry.pid, entry.program, entry.watches,
                   &status);
@@ -122,7 +124,7 @@ class Server::ControlView : public ControlTarget {
   void ControlLog(const std::string& line) const override { server_.Log(line); }
 
   absl::StatusOr<sim::FileId> FindOpenFile(uint64_t file_id) const override {
-    std::lock_guard<std::mutex> lock(server_.mu_);
+    absl::MutexLock lock(&server_.mu_);
     if (server_.files_.count(file_id) == 0) {
       return absl::NotFoundError(absl::StrCat("no open file ", file_id));
     }
@@ -130,10 +132,9 @@ class Server::ControlView : public ControlTarget {
   }
 
   absl::Status WaitReleased(const sim::WaitReleased& wait) override {
-    const auto timeout = std::chrono::milliseconds(
-        wait.timeout_ms() ? wait.timeout_ms() : 10000);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const int64_t timeout_ms = wait.timeout_ms() ? wait.timeout_ms() : 10000;
     auto open = [&] {
+      server_.mu_.AssertReaderHeld();
       size_t count = 0;
       for (const auto& [id, entry] : server_.files_) {
         if ((wait.pid() == 0 || entry.pid == wait.pid()) &&
@@ -143,13 +144,17 @@ class Server::ControlView : public ControlTarget {
       }
       return count;
     };
-    std::unique_lock<std::mutex> lock(server_.mu_);
-    const bool released = server_.files_cv_.wait_until(
-        lock, deadline, [&] { return server_.stopping_ || open() == 0; });
+    auto done = [&] {
+      server_.mu_.AssertReaderHeld();
+      return server_.stopping_ || open() == 0;
+    };
+    absl::MutexLock lock(&server_.mu_);
+    const bool released = server_.mu_.AwaitWithTimeout(
+        absl::Condition(&done), absl::Milliseconds(timeout_ms));
     if (server_.stopping_) return absl::CancelledError("daemon stopping");
     if (!released) {
       return absl::DeadlineExceededError(absl::StrCat(
-          open(), " matching files still open after ", timeout.count(), " ms"));
+          open(), " matching files still open after ", timeout_ms, " ms"));
     }
     return absl::OkStatus();
   }

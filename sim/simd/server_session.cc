@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/uapi/watch_uapi.h"
 #include "sim/simd/drm_file.h"
 #include "sim/simd/server.h"
@@ -183,7 +184,7 @@ class Server::Session {
                                          static_cast<uint32_t>(hello.role)));
     }
     {
-      std::lock_guard<std::mutex> lock(server_.mu_);
+      absl::MutexLock lock(&server_.mu_);
       // Dropped to make room while its Hello was on the way.
       if (connection_.evicted) return false;
       connection_.greeted = true;
@@ -195,12 +196,12 @@ class Server::Session {
     reply.description = server_.device_->Description();
     if (hello.role == Role::kDrmFile) {
       {
-        std::lock_guard<std::mutex> lock(server_.mu_);
+        absl::MutexLock lock(&server_.mu_);
         Server& server = server_;
         file_ = std::make_unique<DrmFile>(
             server.device_->Open(), peer_pid_, pid_, program_, server.pipes_,
             server.rules_, [&server, this] {
-              std::lock_guard<std::mutex> watch_lock(server.mu_);
+              absl::MutexLock watch_lock(&server.mu_);
               auto it = server.files_.find(file_->id());
               if (it != server.files_.end()) ++it->second.watches;
             });
@@ -269,7 +270,7 @@ class Server::Session {
 
   bool Violation(uint32_t seq, const std::string& why) {
     {
-      std::lock_guard<std::mutex> lock(server_.mu_);
+      absl::MutexLock lock(&server_.mu_);
       server_.counters_.set_protocol_errors(
           server_.counters_.protocol_errors() + 1);
     }
@@ -289,7 +290,7 @@ class Server::Session {
     if (role_ == Role::kPipes) server_.pipes_.ReleaseAll(id_);
     std::optional<FileRef> released;
     {
-      std::lock_guard<std::mutex> lock(server_.mu_);
+      absl::MutexLock lock(&server_.mu_);
       if (file_ != nullptr) {
         released = file_->ref();
         file_.reset();  // the device posts removals, destroys the VMs
@@ -300,8 +301,7 @@ class Server::Session {
       }
       server_.finished_.push_back(id_);
       if (!connection_.evicted) --server_.live_;  // else done when evicted
-    }
-    server_.files_cv_.notify_all();
+    }  // unlocking wakes WaitReleased's Await
     if (released.has_value()) {
       server_.rules_.ForgetFile(released->id);
       server_.Log(absl::StrCat("file ", released->id, " released (",

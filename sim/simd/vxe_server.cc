@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/base/errno_status.h"
 #include "core/base/read_file.h"
 #include "sim/simd/device_status.h"
@@ -98,10 +100,10 @@ VxeServer::VxeServer(UniqueFd control, VxeServerOptions options,
 
 VxeServer::~VxeServer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  released_cv_.notify_all();  // control threads in WaitReleased return
+  released_cv_.SignalAll();  // control threads in WaitReleased return
   listener_.reset();
   ReleaseAll();
   device_->SetRecordSink(nullptr);
@@ -154,7 +156,7 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
         pipes_, rules_, nullptr);
     const FileRef ref = entry.file->ref();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       kernel_[ref.id] = event.file_id;
       files_[event.file_id] = std::move(entry);
     }
@@ -167,7 +169,7 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
   if (event.type == VXE_CTL_EVENT_RELEASE) {
     OpenFile released;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       auto it = files_.find(event.file_id);
       if (it == files_.end()) {  // its open failed
         return event.seq != 0 ? Reply(event, 0, {}) : absl::OkStatus();
@@ -178,7 +180,7 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     }
     const sim::FileId id = released.file->id();
     released.file.reset();  // outside mu_: the device posts nothing now
-    released_cv_.notify_all();
+    released_cv_.SignalAll();
     rules_.ForgetFile(id);
     Log(absl::StrCat("file ", id, " (kernel file ", event.file_id,
                      ") released"));
@@ -186,22 +188,28 @@ absl::Status VxeServer::Handle(const vxe_ctl_event& event) {
     // once the file's objects are gone.
     return event.seq != 0 ? Reply(event, 0, {}) : absl::OkStatus();
   }
-  // Only Serve() changes files_, so this thread reads it without mu_.
-  auto it = files_.find(event.file_id);
+  // Only Serve()'s thread (this one) erases from files_, so the entry
+  // outlives the lock.
+  OpenFile* served = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = files_.find(event.file_id);
+    if (it != files_.end()) served = &it->second;
+  }
   if (event.type == VXE_CTL_EVENT_WATCHED) {
-    if (it != files_.end()) {
+    if (served != nullptr) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++it->second.watches;
+        absl::MutexLock lock(&mu_);
+        ++served->watches;
       }
-      rules_.OnEvent(RuleEvent::kWatchSubscribed, it->second.file->ref(), 0);
+      rules_.OnEvent(RuleEvent::kWatchSubscribed, served->file->ref(), 0);
     }
     return Reply(event, 0, arg);
   }
   if (event.type == VXE_CTL_EVENT_IOCTL) {
-    if (it == files_.end()) return Reply(event, -ENODEV, arg);
+    if (served == nullptr) return Reply(event, -ENODEV, arg);
     IoctlReply reply = ServeVxeIoctl(
-        *it->second.file, static_cast<pid_t>(event.pid), event.request,
+        *served->file, static_cast<pid_t>(event.pid), event.request,
         std::vector<uint8_t>(arg.begin(), arg.end()));
     reply.arg.resize(event.arg_size);
     return Reply(event, reply.result, reply.arg);
@@ -234,7 +242,7 @@ void VxeServer::Post(sim::FileId file, absl::Span<const uint8_t> record) {
   vxe_ctl_post post{};
   post.type = VXE_CTL_CMD_POST;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = kernel_.find(file);
     if (it == kernel_.end()) return;  // released meanwhile
     post.file_id = it->second;
@@ -251,13 +259,13 @@ void VxeServer::Post(sim::FileId file, absl::Span<const uint8_t> record) {
 void VxeServer::ReleaseAll() {
   std::map<uint64_t, OpenFile> files;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     files.swap(files_);
     kernel_.clear();
   }
   for (auto& [kernel_id, entry] : files) rules_.ForgetFile(entry.file->id());
   files.clear();  // outside mu_: releasing takes the device lock
-  released_cv_.notify_all();
+  released_cv_.SignalAll();
 }
 
 sim::DeviceStatus VxeServer::Status() const {
@@ -270,7 +278,7 @@ sim::DeviceStatus VxeServer::Status() const {
   };
   std::vector<Row> rows;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [kernel_id, entry] : files_) {
       rows.push_back({kernel_id, entry.file->ref(), entry.watches});
     }
@@ -292,7 +300,7 @@ sim::ControlReply VxeServer::Control(const sim::ControlRequest& request) {
 }
 
 absl::StatusOr<sim::FileId> VxeServer::FindOpenFile(uint64_t file_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = files_.find(file_id);
   if (it == files_.end()) {
     return absl::NotFoundError(absl::StrCat(
@@ -302,10 +310,10 @@ absl::StatusOr<sim::FileId> VxeServer::FindOpenFile(uint64_t file_id) const {
 }
 
 absl::Status VxeServer::WaitReleased(const sim::WaitReleased& wait) {
-  const auto timeout =
-      std::chrono::milliseconds(wait.timeout_ms() ? wait.timeout_ms() : 10000);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const int64_t timeout_ms = wait.timeout_ms() ? wait.timeout_ms() : 10000;
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
   auto open = [&] {
+    mu_.AssertReaderHeld();
     size_t count = 0;
     for (const auto& [kernel_id, entry] : files_) {
       if ((wait.pid() == 0 || entry.file->ref().pid == wait.pid()) &&
@@ -315,13 +323,19 @@ absl::Status VxeServer::WaitReleased(const sim::WaitReleased& wait) {
     }
     return count;
   };
-  std::unique_lock<std::mutex> lock(mu_);
-  const bool released = released_cv_.wait_until(
-      lock, deadline, [&] { return stopping_ || open() == 0; });
+  // A CondVar, not Await: files_ loses the entry before the DrmFile is
+  // destroyed (outside mu_), and waiters return once it is.
+  absl::MutexLock lock(&mu_);
+  bool released = stopping_ || open() == 0;
+  while (!released) {
+    const bool timed_out = released_cv_.WaitWithDeadline(&mu_, deadline);
+    released = stopping_ || open() == 0;
+    if (timed_out) break;
+  }
   if (stopping_) return absl::CancelledError("daemon stopping");
   if (!released) {
     return absl::DeadlineExceededError(absl::StrCat(
-        open(), " matching files still open after ", timeout.count(), " ms"));
+        open(), " matching files still open after ", timeout_ms, " ms"));
   }
   return absl::OkStatus();
 }

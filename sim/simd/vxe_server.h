@@ -29,17 +29,17 @@
 #ifndef XEHIL_SIM_SIMD_VXE_SERVER_H_
 #define XEHIL_SIM_SIMD_VXE_SERVER_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/base/unique_fd.h"
 #include "proto/simd.pb.h"
@@ -127,11 +127,15 @@ class VxeServer : private ControlTarget {
   PipeRegistry pipes_;  // DrmFile's; unused (the kernel owns the pipes)
   RuleEngine rules_;
 
-  mutable std::mutex mu_;  // below; a leaf lock (taken under the device's)
-  std::condition_variable released_cv_;  // a file was released, or stopping
-  bool stopping_ = false;
-  std::map<uint64_t, OpenFile> files_;      // by kernel file id
-  std::map<sim::FileId, uint64_t> kernel_;  // sim file id -> kernel file id
+  mutable absl::Mutex mu_;  // a leaf lock (taken under the device's)
+  // A file was released (signalled once its DrmFile is gone, which happens
+  // outside mu_), or stopping.
+  absl::CondVar released_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // By kernel file id. Only Serve()'s thread adds or erases entries.
+  std::map<uint64_t, OpenFile> files_ ABSL_GUARDED_BY(mu_);
+  // Sim file id -> kernel file id.
+  std::map<sim::FileId, uint64_t> kernel_ ABSL_GUARDED_BY(mu_);
 
   // Started last, stopped first: its threads use everything above.
   std::unique_ptr<ControlListener> listener_;

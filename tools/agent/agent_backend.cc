@@ -4,13 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/drm_backend.h"
 #include "core/base/errno_status.h"
 #include "core/pressure/bo_pressure_injector.h"
-#include "sim/sim_pressure_injector.h"
-#include "sim/sim_backend.h"
 #include "environment/registry.h"
 #include "environment/sim_environment.h"
+#include "sim/sim_backend.h"
+#include "sim/sim_pressure_injector.h"
 #include "tools/agent/capabilities.h"
 
 namespace xehil::agent {
@@ -72,6 +73,7 @@ absl::StatusOr<std::unique_ptr<AgentBackend>> AgentBackend::Create(
         "this agent runs --backend=xe");
   }
   if (backend->control_ != nullptr) {
+    absl::MutexLock lock(&backend->control_mu_);  // not shared yet
     backend->control_xe_ = std::make_unique<XeDevice>(*backend->control_);
   }
   backend->providers_["sysmem"] =
@@ -86,7 +88,7 @@ std::string AgentBackend::device_description() const {
 }
 
 absl::StatusOr<std::vector<MemRegion>> AgentBackend::Regions() {
-  std::lock_guard<std::mutex> lock(control_mu_);
+  absl::MutexLock lock(&control_mu_);
   if (control_xe_ == nullptr) return device_status_;
   return control_xe_->QueryMemRegions();
 }
@@ -140,8 +142,8 @@ absl::StatusOr<uint64_t> AgentBackend::RegionTotal(const std::string& provider,
 absl::StatusOr<RunEnvironment> AgentBackend::ScenarioEnvironment() {
   if (sim_ != nullptr) return MakeSimEnvironmentOn(sim_);
   if (!device_status_.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no device to run on: ", device_status_.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no device to run on: ", device_status_.message()));
   }
   return OpenEnvironment(options_.xe_path.empty()
                              ? std::string("xe")

@@ -23,12 +23,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/backend/kernel_backend.h"
 #include "core/device/xe_device.h"
 #include "core/pressure/pressure_injector.h"
@@ -90,9 +91,9 @@ class AgentBackend {
   absl::Status device_status_;
   std::map<std::string, std::unique_ptr<PressureInjector>> providers_;
 
-  std::mutex control_mu_;  // guards the control file's XeDevice
+  absl::Mutex control_mu_;
   std::unique_ptr<KernelBackend> control_;  // for queries
-  std::unique_ptr<XeDevice> control_xe_;
+  std::unique_ptr<XeDevice> control_xe_ ABSL_GUARDED_BY(control_mu_);
 };
 
 }  // namespace xehil::agent

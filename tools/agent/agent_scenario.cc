@@ -1,12 +1,12 @@
 // AgentService::RunScenario: a scenario on the agent's backend, its progress
 // streamed while it runs, its report last.
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
@@ -99,29 +99,30 @@ lab::ScenarioProgress::Kind ToKind(Progress::Kind kind) {
 class ProgressQueue {
  public:
   void Push(lab::RunScenarioUpdate update) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     queue_.push_back(std::move(update));
-    cv_.notify_all();
   }
   void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
-    cv_.notify_all();
   }
   // Waits for updates; empty once closed and drained.
   std::deque<lab::RunScenarioUpdate> Take() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+    auto ready = [this] {
+      mu_.AssertReaderHeld();
+      return closed_ || !queue_.empty();
+    };
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&ready));
     std::deque<lab::RunScenarioUpdate> out;
     out.swap(queue_);
     return out;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<lab::RunScenarioUpdate> queue_;
-  bool closed_ = false;
+  absl::Mutex mu_;
+  std::deque<lab::RunScenarioUpdate> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
@@ -136,8 +137,51 @@ grpc::Status AgentService::RunScenario(
                         "the agent is shutting down");
   }
   const Scenario& scenario = request->scenario();
+  // Declared first, destroyed last: after run_mu_ is unlocked.
   RunEnvironment env;
-  std::unique_lock<std::mutex> device_lock(run_mu_, std::defer_lock);
+  // Runs the scenario on `env`, streaming its progress, then its report.
+  auto run = [&]() -> grpc::Status {
+    ProgressQueue queue;
+    RunOptions options;
+    options.source = request->source().empty() ? "remote" : request->source();
+    options.seed = request->seed();
+    options.repeat_index = request->repeat_index();
+    EventHub* hub = &events_;
+    const std::string scenario_name = scenario.name();
+    options.on_progress = [&queue, hub, scenario_name](const Progress& p) {
+      lab::RunScenarioUpdate update;
+      lab::ScenarioProgress* out = update.mutable_progress();
+      out->set_kind(ToKind(p.kind));
+      out->set_t_us(p.t_us);
+      out->set_text(p.text);
+      out->set_result(p.result);
+      queue.Push(std::move(update));
+      if (p.kind == Progress::Kind::kEvent) {
+        hub->Publish(ToAgentEvent(p, scenario_name));
+      }
+    };
+    absl::StatusOr<Report> report = absl::UnknownError("not run");
+    std::thread runner([&] {
+      report = xehil::RunScenario(scenario, env, options);
+      queue.Close();
+    });
+    bool client_gone = false;
+    for (;;) {
+      std::deque<lab::RunScenarioUpdate> updates = queue.Take();
+      if (updates.empty()) break;  // closed and drained
+      for (const lab::RunScenarioUpdate& update : updates) {
+        // A client that went away stops being written to; the run goes on
+        // to its end (it cannot be cancelled) and its leases are released.
+        if (!client_gone && !writer->Write(update)) client_gone = true;
+      }
+    }
+    runner.join();
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    lab::RunScenarioUpdate last;
+    *last.mutable_report() = *std::move(report);
+    if (!client_gone) writer->Write(last);
+    return grpc::Status::OK;
+  };
   if (request->isolated_device()) {
     if (backend_->name() != "sim") {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -150,16 +194,18 @@ grpc::Status AgentService::RunScenario(
       return ToGrpcStatus(absl::InvalidArgumentError(fresh.status().message()));
     }
     env = *std::move(fresh);
-  } else {
-    if (!backend_->device_status().ok()) {
-      return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
-          "no device to run on: ", backend_->device_status().message())));
-    }
-    if (!device_lock.try_lock()) {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "another scenario is running on the agent's device "
-                          "(one at a time; or use isolated_device)");
-    }
+    return run();
+  }
+  if (!backend_->device_status().ok()) {
+    return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+        "no device to run on: ", backend_->device_status().message())));
+  }
+  if (!run_mu_.TryLock()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "another scenario is running on the agent's device "
+                        "(one at a time; or use isolated_device)");
+  }
+  grpc::Status status = [&]() -> grpc::Status {
     absl::StatusOr<RunEnvironment> own = backend_->ScenarioEnvironment();
     if (!own.ok()) return ToGrpcStatus(own.status());
     env = *std::move(own);
@@ -171,48 +217,10 @@ grpc::Status AgentService::RunScenario(
     env.pressure = table.get();
     env.owned.push_back(std::move(table));
     env.device_description = backend_->device_description();
-  }
-
-  ProgressQueue queue;
-  RunOptions options;
-  options.source = request->source().empty() ? "remote" : request->source();
-  options.seed = request->seed();
-  options.repeat_index = request->repeat_index();
-  EventHub* hub = &events_;
-  const std::string scenario_name = scenario.name();
-  options.on_progress = [&queue, hub, scenario_name](const Progress& p) {
-    lab::RunScenarioUpdate update;
-    lab::ScenarioProgress* out = update.mutable_progress();
-    out->set_kind(ToKind(p.kind));
-    out->set_t_us(p.t_us);
-    out->set_text(p.text);
-    out->set_result(p.result);
-    queue.Push(std::move(update));
-    if (p.kind == Progress::Kind::kEvent) {
-      hub->Publish(ToAgentEvent(p, scenario_name));
-    }
-  };
-  absl::StatusOr<Report> report = absl::UnknownError("not run");
-  std::thread runner([&] {
-    report = xehil::RunScenario(scenario, env, options);
-    queue.Close();
-  });
-  bool client_gone = false;
-  for (;;) {
-    std::deque<lab::RunScenarioUpdate> updates = queue.Take();
-    if (updates.empty()) break;  // closed and drained
-    for (const lab::RunScenarioUpdate& update : updates) {
-      // A client that went away stops being written to; the run goes on
-      // to its end (it cannot be cancelled) and its leases are released.
-      if (!client_gone && !writer->Write(update)) client_gone = true;
-    }
-  }
-  runner.join();
-  if (!report.ok()) return ToGrpcStatus(report.status());
-  lab::RunScenarioUpdate last;
-  *last.mutable_report() = *std::move(report);
-  if (!client_gone) writer->Write(last);
-  return grpc::Status::OK;
+    return run();
+  }();
+  run_mu_.Unlock();
+  return status;
 }
 
 }  // namespace xehil::agent

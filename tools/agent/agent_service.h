@@ -30,10 +30,10 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "proto/lab.grpc.pb.h"
 #include "tools/agent/agent_backend.h"
 #include "tools/agent/auth.h"
@@ -111,7 +111,7 @@ class AgentService final : public AgentServiceBase {
   const AgentServiceOptions options_;
   EventHub events_;
   LiveStreams streams_;
-  std::mutex run_mu_;  // one scenario at a time on the agent's device
+  absl::Mutex run_mu_;  // one scenario at a time on the agent's device
   std::atomic<bool> shutting_down_{false};
   LeaseTable leases_;  // last: destroyed first, while the injectors exist
 };

@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/scenario/loader.h"
@@ -17,8 +18,8 @@
 #include "core/scenario/run_environment.h"
 #include "core/scenario/runner.h"
 #include "environment/registry.h"
-#include "tools/xehil/backend_select.h"
 #include "tools/lab/report/lab_report.h"
+#include "tools/xehil/backend_select.h"
 
 namespace xehil {
 namespace {
@@ -33,7 +34,7 @@ class ProgressPrinter {
       : out_(out), tty_(tty), verbose_(verbose) {}
 
   void Print(const std::string& scenario, const Progress& p) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     const bool detail =
         p.kind == Progress::Kind::kEvent || p.kind == Progress::Kind::kRestart;
     if (detail && !verbose_) {
@@ -52,11 +53,11 @@ class ProgressPrinter {
   }
 
  private:
-  std::mutex mu_;
-  std::ostream& out_;
+  absl::Mutex mu_;  // runner threads print concurrently
+  std::ostream& out_ ABSL_GUARDED_BY(mu_);
   const bool tty_;
   const bool verbose_;
-  unsigned spin_ = 0;
+  unsigned spin_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::StatusOr<RunEnvironment> MakeEnvironment(const RunCommandOptions& o,

@@ -5,9 +5,8 @@
 #include <sys/signalfd.h>
 
 #include <cerrno>
-#include <condition_variable>
-#include <mutex>
 
+#include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "core/device/xe_device.h"
 #include "core/watch/listener.h"
@@ -83,9 +82,9 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
   }
 
   UniqueFd interrupt = InterruptFd();
-  std::mutex mu;
-  std::condition_variable cv;
-  int seen = 0;
+  // The listener's thread prints and counts; this one polls the count.
+  absl::Mutex mu;
+  int seen = 0;  // guarded by mu
   const bool raw = options.format == "raw";
   Listener::Options listener_options;
   if (raw) {
@@ -98,7 +97,7 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
   absl::StatusOr<std::unique_ptr<Listener>> listener = Listener::Start(
       *std::move(pipe),
       [&](const WatchEvent& event) {
-        std::lock_guard<std::mutex> lock(mu);
+        absl::MutexLock lock(&mu);
         // The simulator delivers its whole workload before we wait: events
         // past --count are dropped here, not only by the wait below.
         if (options.count > 0 && seen >= options.count) return;
@@ -109,7 +108,6 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
               << std::endl;
         }
         ++seen;
-        cv.notify_all();
       },
       listener_options);
   if (!listener.ok()) {
@@ -132,7 +130,7 @@ int RunWatch(const WatchOptions& options, std::ostream& out,
   // short poll only bounds how late we notice the first two.
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(mu);
+      absl::MutexLock lock(&mu);
       if (options.count > 0 && seen >= options.count) break;
     }
     if ((*listener)->WaitForEnd(absl::Milliseconds(0))) break;
