@@ -19,17 +19,21 @@
 //
 //   bazel run -c opt //bench:scale_benchmark
 #include <malloc.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "core/device/xe_device.h"
 #include "core/recovery/recovery_engine.h"
@@ -46,7 +50,19 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kBoBytes = 1 << 20;
 
-uint64_t HeapInUse() { return mallinfo2().uordblks; }
+// Heap bytes in use, chunks malloc got by mmap included.
+uint64_t HeapInUse() {
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+}
+
+// Page faults of the process so far: first touches of memory the heap got
+// from the kernel.
+long MinorFaults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
 
 // CPU time of every thread of the process: the work done, which a machine
 // busy with other jobs does not inflate the way it inflates wall time.
@@ -71,8 +87,8 @@ std::string FleetSetup(int vms, const std::string& watch) {
                         flags: VM_FLAG_LR_MODE
                         flags: VM_FLAG_RESTARTABLE
                         bos { size_bytes:)pb",
-                      kBoBytes, R"pb(                                                                                                                                                     placement: PLACEMENT_VRAM_ONLY }
-                                                                                                                                                                                          }
+                      kBoBytes, R"pb(                                                                                                                                                                                                                                                                                                         placement: PLACEMENT_VRAM_ONLY }
+                                                                                                                                                                                                                                                                                                                                              }
       }
     }
   )pb");
@@ -235,6 +251,7 @@ void BM_Restarts(benchmark::State& state) {
     device->WaitIdle();  // every VM paused
     XeDevice& xe = fleet.xe;
     const std::vector<uint32_t>& ids = fleet.ids;
+    const long faults_before = MinorFaults();
     std::unique_ptr<RecoveryEngine> engine = *RecoveryEngine::Start(xe);
     const Clock::time_point start = Clock::now();
     const double cpu_start = ProcessCpuSeconds();
@@ -248,6 +265,7 @@ void BM_Restarts(benchmark::State& state) {
         std::chrono::duration<double>(Clock::now() - start).count();
     const double cpu = ProcessCpuSeconds() - cpu_start;
     const uint64_t all_bytes = HeapInUse() - before;
+    const long faults = MinorFaults() - faults_before;
     engine->Stop();
     if (!done) {
       state.SkipWithError("not every VM was restarted");
@@ -256,6 +274,7 @@ void BM_Restarts(benchmark::State& state) {
     state.SetIterationTime(seconds);
     state.counters["cpu_ms"] = cpu * 1e3;
     state.counters["us_per_vm"] = seconds * 1e6 / vms;
+    state.counters["page_faults"] = static_cast<double>(faults);
     // The simulator and XeDevice, then what the engine adds once it knows
     // every VM.
     state.counters["device_bytes_per_vm"] =
@@ -299,11 +318,21 @@ void BM_OverflowScenario(benchmark::State& state) {
   state.counters["vms"] = vms;
 }
 
+constexpr int kRepetitions = 9;
+
+// The least disturbed of the runs: on a busy machine the longer 10,000-VM
+// runs are preempted more often (and find their caches cold after), so
+// next to the median the ratio of the fastest runs is shown too.
+double Min(const std::vector<double>& v) {
+  return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+}
+
 BENCHMARK(BM_Setup)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
+    ->ComputeStatistics("min", Min)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -311,7 +340,8 @@ BENCHMARK(BM_Restarts)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
+    ->ComputeStatistics("min", Min)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -319,7 +349,8 @@ BENCHMARK(BM_PressureInjection)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
+    ->ComputeStatistics("min", Min)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -327,12 +358,96 @@ BENCHMARK(BM_OverflowScenario)
     ->Arg(1000)
     ->Arg(10000)
     ->Iterations(1)
-    ->Repetitions(5)
+    ->Repetitions(kRepetitions)
+    ->ComputeStatistics("min", Min)
     ->ReportAggregatesOnly(true)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
+// The console output, then what 10x the VMs costs for each figure: the
+// ratio of the medians at 10,000 and 1,000 VMs, of the wall time and of the
+// CPU time, with the machine's load average (other jobs stretch wall time).
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      if (run.error_occurred) continue;
+      if (run.aggregate_name != "median" && run.aggregate_name != "min") {
+        continue;
+      }
+      auto cpu = run.counters.find("cpu_ms");
+      figures_[run.aggregate_name][run.run_name.function_name]
+              [run.run_name.args] = {
+                  run.GetAdjustedRealTime(),
+                  cpu == run.counters.end() ? 0.0 : cpu->second.value};
+    }
+  }
+
+  void PrintRatios() const {
+    double load[3] = {0, 0, 0};
+    getloadavg(load, 3);
+    absl::PrintF(
+        "\n10x the VMs costs (10,000 VMs over 1,000, %d runs each; load "
+        "average %.2f %.2f %.2f):\n",
+        kRepetitions, load[0], load[1], load[2]);
+    auto find = [this](const std::string& statistic) {
+      auto it = figures_.find(statistic);
+      return it == figures_.end() ? nullptr : &it->second;
+    };
+    const Figures* medians = find("median");
+    const Figures* mins = find("min");
+    if (medians == nullptr) return;
+    for (const auto& [name, by_vms] : *medians) {
+      const auto [small_ms, small_cpu] = At(by_vms, "1000");
+      const auto [large_ms, large_cpu] = At(by_vms, "10000");
+      if (small_ms <= 0 || large_ms <= 0) continue;
+      absl::PrintF("  %-22s median: wall %8.3f -> %8.3f ms %5.1fx, cpu %5.1fx",
+                   name, small_ms, large_ms, large_ms / small_ms,
+                   small_cpu > 0 ? large_cpu / small_cpu : 0.0);
+      if (mins != nullptr && mins->count(name) != 0) {
+        const auto [min_small_ms, min_small_cpu] = At(mins->at(name), "1000");
+        const auto [min_large_ms, min_large_cpu] = At(mins->at(name), "10000");
+        if (min_small_ms > 0 && min_small_cpu > 0) {
+          absl::PrintF("   fastest: wall %5.1fx, cpu %5.1fx",
+                       min_large_ms / min_small_ms,
+                       min_large_cpu / min_small_cpu);
+        }
+      }
+      absl::PrintF("\n");
+    }
+  }
+
+ private:
+  // VMs -> (wall ms, CPU ms)
+  using ByVms = std::map<std::string, std::pair<double, double>>;
+  // function name -> ByVms
+  using Figures = std::map<std::string, ByVms>;
+
+  static std::pair<double, double> At(const ByVms& by_vms,
+                                      const std::string& vms) {
+    auto it = by_vms.find(vms);
+    return it == by_vms.end() ? std::pair<double, double>{0, 0} : it->second;
+  }
+
+  // "median" / "min" -> Figures
+  std::map<std::string, Figures> figures_;
+};
+
 }  // namespace
 }  // namespace xehil
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // Keep freed heap in the process: otherwise a repetition at 10,000 VMs
+  // pays page faults for the memory the previous one gave back while one at
+  // 1,000 reuses its heap, and the ratio measures the kernel's page zeroing.
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  xehil::RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.PrintRatios();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -275,7 +275,7 @@ absl::StatusOr<BoStatus> Device::GetBo(FileId file, uint32_t handle) const {
   if (f != nullptr) {
     auto it = f->handles.find(handle);
     if (it != f->handles.end()) {
-      const internal::Bo& bo = f->objects.at(it->second);
+      const internal::Bo& bo = f->bo(it->second);
       return BoStatus{bo.size, bo.placement, bo.resident};
     }
   }

@@ -85,6 +85,11 @@ int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
   }
   bo.handle = f->handle_ids.Take();
   uint64_t object = f->next_object++;
+  if (vm_id != 0) {
+    auto& owned = f->vms.at(vm_id).private_objects;
+    bo.private_index = static_cast<uint32_t>(owned.size());
+    owned.push_back(object);
+  }
   f->handles[bo.handle] = object;
   *handle = bo.handle;
   f->objects.emplace(object, std::move(bo));
@@ -97,6 +102,14 @@ void Device::ReleaseObjectIfUnusedLocked(File& file, uint64_t object) {
   Bo& bo = it->second;
   if (bo.handle != 0 || !bo.vm_refs.empty()) return;
   if (bo.resident) memory_.Uncharge(*bo.resident, bo.size);
+  if (bo.private_vm != 0 && bo.private_vm != kOrphanedVm) {
+    // Out of its VM's index: the last entry takes its place.
+    auto& owned = file.vms.at(bo.private_vm).private_objects;
+    const uint64_t moved = owned.back();
+    owned[bo.private_index] = moved;
+    file.bo(moved).private_index = bo.private_index;
+    owned.pop_back();
+  }
   file.objects.erase(it);
 }
 
@@ -109,7 +122,7 @@ int Device::CloseBo(FileId file, uint32_t handle) {
   uint64_t object = it->second;
   f->handles.erase(it);
   f->handle_ids.Release(handle);
-  f->objects.at(object).handle = 0;
+  f->bo(object).handle = 0;
   ReleaseObjectIfUnusedLocked(*f, object);  // mappings keep it alive
   return 0;
 }
@@ -129,7 +142,7 @@ int Device::CreateVm(FileId file, uint32_t flags, uint32_t* vm_id) {
 void Device::DropMappingLocked(File& file, uint32_t vm_id,
                                const Mapping& mapping) {
   if (mapping.object == 0) return;  // userptr or NULL binding
-  Bo& bo = file.objects.at(mapping.object);
+  Bo& bo = file.bo(mapping.object);
   internal::DropVmRef(bo, vm_id);
   ReleaseObjectIfUnusedLocked(file, mapping.object);
 }
@@ -151,7 +164,7 @@ void Device::UnmapRangeLocked(File& file, uint32_t vm_id, Vm& vm, uint64_t addr,
     auto keep = [&](uint64_t from, uint64_t to) {
       vm.mappings[from] = {old.object, old.offset + (from - start), to - from};
       if (old.object != 0) {
-        internal::AddVmRef(file.objects.at(old.object), vm_id);
+        internal::AddVmRef(file.bo(old.object), vm_id);
       }
     };
     if (start < addr) keep(start, addr);
@@ -168,23 +181,25 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
   if (it == f->vms.end()) return -ENOENT;
   Vm& vm = it->second;
   if (!vm.exec_queues.empty()) return -EBUSY;
-  std::map<uint64_t, Mapping> mappings = std::move(vm.mappings);
+  absl::btree_map<uint64_t, Mapping> mappings = std::move(vm.mappings);
   for (const auto& [addr, mapping] : mappings) {
     DropMappingLocked(*f, vm_id, mapping);
   }
-  for (auto& [object, bo] : f->objects) {
-    if (bo.private_vm == vm_id) {
-      bo.private_vm = kOrphanedVm;
-      bo.private_vm_preempt_fence = false;
-    }
+  for (uint64_t object : vm.private_objects) {
+    Bo& bo = f->bo(object);
+    bo.private_vm = kOrphanedVm;
+    bo.private_vm_preempt_fence = false;
   }
-  const uint64_t serial = vm.serial;
-  rebind_queue_.erase(std::remove_if(rebind_queue_.begin(), rebind_queue_.end(),
-                                     [serial](const RebindTicket& t) {
-                                       return t.serial == serial;
-                                     }),
-                      rebind_queue_.end());
-  if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
+  if (vm.rebind_pending) {
+    // Its one ticket; a VM without one does not make this walk the queue.
+    const uint64_t serial = vm.serial;
+    rebind_queue_.erase(
+        std::remove_if(
+            rebind_queue_.begin(), rebind_queue_.end(),
+            [serial](const RebindTicket& t) { return t.serial == serial; }),
+        rebind_queue_.end());
+    if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
+  }
   script_.ForgetVm(file, vm_id);
   f->vms.erase(it);
   f->vm_ids.Release(vm_id);
@@ -213,7 +228,7 @@ int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
     auto handle = f->handles.find(op.obj);
     if (handle == f->handles.end()) return -ENOENT;
     objects[i] = handle->second;
-    const Bo& bo = f->objects.at(objects[i]);
+    const Bo& bo = f->bo(objects[i]);
     if (op.op != DRM_XE_VM_BIND_OP_MAP) continue;
     if (bo.private_vm != 0 && bo.private_vm != vm_id) return -EINVAL;
     if (op.obj_offset > bo.size || op.range > bo.size - op.obj_offset) {
@@ -224,7 +239,7 @@ int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
   std::vector<Bo*> placed;
   for (size_t i = 0; i < ops.size(); ++i) {
     if (ops[i].op != DRM_XE_VM_BIND_OP_MAP || objects[i] == 0) continue;
-    Bo& bo = f->objects.at(objects[i]);
+    Bo& bo = f->bo(objects[i]);
     if (bo.resident) continue;
     uint16_t instance = 0;
     int rc = memory_.Place(bo.placement, bo.size, &instance);
@@ -246,7 +261,7 @@ int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
         UnmapRangeLocked(*f, vm_id, *vm, op.addr, op.range);
         vm->mappings[op.addr] = {objects[i], op.obj_offset, op.range};
         if (objects[i] != 0) {
-          internal::AddVmRef(f->objects.at(objects[i]), vm_id);
+          internal::AddVmRef(f->bo(objects[i]), vm_id);
         }
         break;
       case DRM_XE_VM_BIND_OP_UNMAP:

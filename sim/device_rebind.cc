@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/types/span.h"
 #include "core/base/monotonic_clock.h"
 #include "sim/device.h"
@@ -73,15 +74,14 @@ int Device::RebindLocked(File& file, uint32_t vm_id, bool retry_again) {
   // The VM's own mappings name those BOs: the cost follows the VM, not the
   // file. In object order, as TTM's validation list would be stable.
   const Vm& vm = file.vms.at(vm_id);
-  std::vector<uint64_t> objects;
-  objects.reserve(vm.mappings.size());
+  absl::InlinedVector<uint64_t, 4> objects;  // mostly one: no allocation
   for (const auto& [addr, mapping] : vm.mappings) {
     if (mapping.object != 0) objects.push_back(mapping.object);
   }
   std::sort(objects.begin(), objects.end());
   objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
   for (uint64_t object : objects) {
-    Bo& bo = file.objects.at(object);
+    Bo& bo = file.bo(object);
     if (bo.resident) continue;
     uint16_t instance = 0;
     int rc = memory_.Place(bo.placement, bo.size, &instance);

@@ -71,6 +71,8 @@ struct Bo {
   // so eviction need not look the VM up for every BO.
   bool private_vm_preempt_fence = false;
   uint32_t handle = 0;  // GEM handle; 0 once closed (mappings keep it)
+  // Where this BO's object id sits in its private VM's private_objects.
+  uint32_t private_index = 0;
   // (vm id, mappings of the BO in it), by vm id. Inline: a BO is mostly
   // mapped in one VM, and a map would cost two allocations a BO.
   absl::InlinedVector<std::pair<uint32_t, uint32_t>, 1> vm_refs;
@@ -110,8 +112,14 @@ struct Vm {
   VmState state = VmState::kHealthy;
   int error = 0;  // last rebind error while paused or banned
   bool rebind_pending = false;
-  std::map<uint64_t, Mapping> mappings;          // by GPU address
+  // By GPU address. A B-tree: a VM mostly has one mapping, which a tree
+  // with one slot holds in about half the bytes of a red-black node and
+  // header.
+  absl::btree_map<uint64_t, Mapping> mappings;
   absl::InlinedVector<uint32_t, 2> exec_queues;  // ids, unordered
+  // Object ids of the BOs private to this VM, unordered (each BO knows its
+  // index): destroying the VM orphans them without looking at every BO.
+  absl::InlinedVector<uint64_t, 1> private_objects;
 
   bool preempt_fence_mode() const {
     return (flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
@@ -146,6 +154,10 @@ struct File {
   // Pipes opened through this file; the device's registry only holds weak
   // references, so a pipe lives while its opener or a watch holds it.
   std::vector<std::shared_ptr<NotificationQueue>> opened_queues;
+
+  // The BO of a live object id.
+  Bo& bo(uint64_t object) { return objects.at(object); }
+  const Bo& bo(uint64_t object) const { return objects.at(object); }
 };
 
 }  // namespace internal

@@ -271,6 +271,28 @@ TEST_F(SimObjects, PrivateBoCannotBeBoundIntoAnotherVm) {
   EXPECT_EQ(BindBo(*file_, vm_a, bo, 0, 1 * kMiB, 64 * kKiB), 0);
 }
 
+TEST_F(SimObjects, DestroyingAVmOrphansEveryBoPrivateToItAfterOthersClosed) {
+  uint32_t vm_a = 0, vm_b = 0, first = 0, second = 0, third = 0, other = 0;
+  ASSERT_EQ(VmCreate(*file_, kLr, &vm_a), 0);
+  ASSERT_EQ(VmCreate(*file_, kLr, &vm_b), 0);
+  ASSERT_EQ(GemCreate(*file_, 64 * kKiB, kVram, &first, vm_a), 0);
+  ASSERT_EQ(GemCreate(*file_, 64 * kKiB, kVram, &second, vm_a), 0);
+  ASSERT_EQ(GemCreate(*file_, 64 * kKiB, kVram, &third, vm_a), 0);
+  ASSERT_EQ(GemCreate(*file_, 64 * kKiB, kVram, &other, vm_b), 0);
+  ASSERT_EQ(GemClose(*file_, first), 0);  // the last one takes its place
+  ASSERT_EQ(VmDestroy(*file_, vm_a), 0);
+  uint32_t reused = 0;
+  ASSERT_EQ(VmCreate(*file_, kLr, &reused), 0);
+  ASSERT_EQ(reused, vm_a);
+  // Private to a VM that is gone, not to the new VM with the same id.
+  EXPECT_EQ(BindBo(*file_, reused, second, 0, 1 * kMiB, 64 * kKiB), -EINVAL);
+  EXPECT_EQ(BindBo(*file_, reused, third, 0, 2 * kMiB, 64 * kKiB), -EINVAL);
+  EXPECT_EQ(BindBo(*file_, vm_b, other, 0, 1 * kMiB, 64 * kKiB), 0);
+  EXPECT_EQ(GemClose(*file_, second), 0);
+  EXPECT_EQ(GemClose(*file_, third), 0);
+  EXPECT_EQ(device_->Regions()[1].used, 64 * kKiB);
+}
+
 // ---- EXEC_QUEUE_CREATE / DESTROY ------------------------------------------
 
 TEST_F(SimObjects, ExecQueueCreateValidation) {

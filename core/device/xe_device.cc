@@ -200,8 +200,9 @@ void XeDevice::CutBindingsLocked(uint32_t vm_id, uint64_t addr,
   if (range == 0) return;
   const uint64_t end = addr + range;
   std::vector<Binding> kept;  // the parts outside [addr, end)
-  auto [it, last] = BindingsOfLocked(vm_id);
-  while (it != last) {
+  // No end iterator kept: erasing from a B-tree invalidates it.
+  auto it = bindings_.lower_bound({vm_id, 0});
+  while (it != bindings_.end() && it->first.first == vm_id) {
     const Binding b = it->second;
     const uint64_t b_end = b.addr + b.range;
     if (b_end <= addr || b.addr >= end) {

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -152,12 +154,14 @@ class XeDevice {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(lifecycle_mu_);
-  std::set<uint32_t> restartable_vms_ ABSL_GUARDED_BY(mu_);
-  // (vm id, address) -> binding: one map node a binding, none a VM.
-  std::map<std::pair<uint32_t, uint64_t>, Binding> bindings_
-      ABSL_GUARDED_BY(mu_);
+  // B-trees: with thousands of VMs a red-black node a VM and a binding
+  // were a fifth of the heap a VM costs.
+  absl::btree_set<uint32_t> restartable_vms_ ABSL_GUARDED_BY(mu_);
+  // (vm id, address) -> binding. Erasing invalidates iterators.
+  using BindingMap = absl::btree_map<std::pair<uint32_t, uint64_t>, Binding>;
+  BindingMap bindings_ ABSL_GUARDED_BY(mu_);
   // The VM's bindings: [first, end of its range).
-  using BindingIt = std::map<std::pair<uint32_t, uint64_t>, Binding>::iterator;
+  using BindingIt = BindingMap::iterator;
   std::pair<BindingIt, BindingIt> BindingsOfLocked(uint32_t vm_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };

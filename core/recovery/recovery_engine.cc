@@ -2,6 +2,7 @@
 // What it does with each event and restart is in recovery_engine_events.cc.
 #include "core/recovery/recovery_engine.h"
 
+#include <algorithm>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -117,7 +118,7 @@ void RecoveryEngine::Run() {
       lock.lock();
       busy_ = false;
       if (queued.has_value()) ++counters_.processed;
-      progress_cv_.notify_all();
+      NotifyProgressLocked();
       continue;
     }
     // Then the restart due first, if any.
@@ -132,7 +133,7 @@ void RecoveryEngine::Run() {
       RunRestart(vm_id);
       lock.lock();
       busy_ = false;
-      progress_cv_.notify_all();
+      NotifyProgressLocked();
       continue;
     }
     if (!due_.empty()) {
@@ -177,18 +178,42 @@ bool RecoveryEngine::QuiescentLocked() const {
   return queue_.empty() && !overflowed_ && !busy_ && due_.empty();
 }
 
+void RecoveryEngine::NotifyProgressLocked() {
+  for (const std::function<bool()>* ready : waiters_) {
+    if (ready == nullptr || (*ready)()) {
+      progress_cv_.notify_all();
+      return;
+    }
+  }
+}
+
+void RecoveryEngine::WaitLocked(std::unique_lock<std::mutex>& lock,
+                                const std::function<bool()>& ready,
+                                bool worker_checks,
+                                std::chrono::nanoseconds timeout) {
+  const std::function<bool()>* entry = worker_checks ? &ready : nullptr;
+  waiters_.push_back(entry);
+  progress_cv_.wait_for(lock, timeout, ready);
+  // Any entry equal to ours will do: equal entries are interchangeable.
+  waiters_.erase(std::find(waiters_.begin(), waiters_.end(), entry));
+}
+
 bool RecoveryEngine::WaitUntilQuiescent(std::chrono::nanoseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  progress_cv_.wait_for(lock, timeout,
-                        [this] { return stop_ || QuiescentLocked(); });
+  WaitLocked(
+      lock, [this] { return stop_ || QuiescentLocked(); },
+      /*worker_checks=*/true, timeout);
   return QuiescentLocked() && !stop_;
 }
 
 bool RecoveryEngine::WaitFor(const std::function<bool(const Stats&)>& predicate,
                              std::chrono::nanoseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  progress_cv_.wait_for(lock, timeout,
-                        [&] { return stop_ || predicate(StatsLocked()); });
+  // Not checked by the worker, which would copy every VM's status for it
+  // after each item: woken after each item, the waiter checks itself.
+  WaitLocked(
+      lock, [&] { return stop_ || predicate(StatsLocked()); },
+      /*worker_checks=*/false, timeout);
   return predicate(StatsLocked());
 }
 
@@ -196,8 +221,9 @@ bool RecoveryEngine::WaitForCounters(
     const std::function<bool(const Stats&)>& predicate,
     std::chrono::nanoseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  progress_cv_.wait_for(lock, timeout,
-                        [&] { return stop_ || predicate(counters_); });
+  WaitLocked(
+      lock, [&] { return stop_ || predicate(counters_); },
+      /*worker_checks=*/true, timeout);
   return predicate(counters_);
 }
 

@@ -154,8 +154,10 @@ class RecoveryEngine {
   bool WaitFor(const std::function<bool(const Stats&)>& predicate,
                std::chrono::nanoseconds timeout);
 
-  // As WaitFor, but `predicate` sees counters(): each check costs the same
-  // whatever the number of VMs, for waiters woken by every event.
+  // As WaitFor, but `predicate` sees counters(), so each check costs the
+  // same whatever the number of VMs, and the worker itself checks it after
+  // each item (on its thread, under the engine's lock): the waiter is woken
+  // once it holds, not by every event. `predicate` must not call the engine.
   bool WaitForCounters(const std::function<bool(const Stats&)>& predicate,
                        std::chrono::nanoseconds timeout);
 
@@ -203,6 +205,13 @@ class RecoveryEngine {
 
   // Require mu_.
   bool QuiescentLocked() const;
+  // Wakes the waiters if one of them can go on (see waiters_).
+  void NotifyProgressLocked();
+  // Waits on progress_cv_ until `ready`, registered in waiters_ meanwhile;
+  // `worker_checks`: the worker evaluates `ready` instead of waking always.
+  void WaitLocked(std::unique_lock<std::mutex>& lock,
+                  const std::function<bool()>& ready, bool worker_checks,
+                  std::chrono::nanoseconds timeout);
   Stats StatsLocked() const;
   void ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay);
   // Takes a kPending/kBackingOff VM out of due_ before its state changes.
@@ -220,7 +229,11 @@ class RecoveryEngine {
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // worker: events, deadlines, stop
   std::condition_variable progress_cv_;  // waiters: work done, stop
-  std::condition_variable stop_cv_;      // policies in WaitFor
+  // The threads blocked on progress_cv_: what each waits for, checked by the
+  // worker after each item so that a thread waiting for the 10,000th restart
+  // is not woken 20,000 times; null: wake it after every item.
+  std::vector<const std::function<bool()>*> waiters_;
+  std::condition_variable stop_cv_;  // policies in WaitFor
   std::deque<Queued> queue_;
   // The restarts scheduled (VMs kPending or kBackingOff) by due time, so
   // the worker finds the next one without looking at every VM.

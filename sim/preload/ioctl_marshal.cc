@@ -151,7 +151,7 @@ bool CheckedUserMemory::Read(void* out, uint64_t address, size_t size) {
   if (address == 0) return false;
   iovec local{out, size};
   iovec remote{reinterpret_cast<void*>(address), size};
-  ssize_t n = ::process_vm_readv(::getpid(), &local, 1, &remote, 1, 0);
+  ssize_t n = ::process_vm_readv(Self(), &local, 1, &remote, 1, 0);
   if (n == static_cast<ssize_t>(size)) return true;
   if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
     return DirectUserMemory().Read(out, address, size);
@@ -164,7 +164,7 @@ bool CheckedUserMemory::Write(uint64_t address, const void* data, size_t size) {
   if (address == 0) return false;
   iovec local{const_cast<void*>(data), size};
   iovec remote{reinterpret_cast<void*>(address), size};
-  ssize_t n = ::process_vm_writev(::getpid(), &local, 1, &remote, 1, 0);
+  ssize_t n = ::process_vm_writev(Self(), &local, 1, &remote, 1, 0);
   if (n == static_cast<ssize_t>(size)) return true;
   if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
     return DirectUserMemory().Write(address, data, size);

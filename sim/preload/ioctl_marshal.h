@@ -19,6 +19,9 @@
 #ifndef XEHIL_SIM_PRELOAD_IOCTL_MARSHAL_H_
 #define XEHIL_SIM_PRELOAD_IOCTL_MARSHAL_H_
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -45,11 +48,18 @@ class DirectUserMemory : public UserMemory {
 
 // process_vm_readv/writev on this process, so a bad pointer gives EFAULT
 // instead of a crash inside the interposer; falls back to DirectUserMemory
-// where those syscalls are not allowed (seccomp, old kernels).
+// where those syscalls are not allowed (seccomp, old kernels). `self` is
+// this process's pid (the interposer caches it, saving a getpid() a copy);
+// 0 asks getpid() each time.
 class CheckedUserMemory : public UserMemory {
  public:
+  explicit CheckedUserMemory(pid_t self = 0) : self_(self) {}
   bool Read(void* out, uint64_t address, size_t size) override;
   bool Write(uint64_t address, const void* data, size_t size) override;
+
+ private:
+  pid_t Self() const { return self_ != 0 ? self_ : ::getpid(); }
+  const pid_t self_;
 };
 
 // Each out string of DRM_IOCTL_VERSION is carried up to this many bytes;

@@ -71,7 +71,10 @@ void ParentAfterFork() {
   Table().UnlockAfterFork();
   PipesParentAfterFork();
 }
+std::atomic<pid_t> self_pid{0};
+
 void ChildAfterFork() {
+  self_pid.store(0, std::memory_order_relaxed);
   Table().UnlockAfterFork();
   PipesChildAfterFork();
 }
@@ -113,6 +116,15 @@ int Fcntl(RealFn<FcntlFn>& real, int fd, int cmd, void* arg) {
 }  // namespace
 
 int RealClose(int fd) { return real_close.get()(fd); }
+
+pid_t SelfPid() {
+  pid_t pid = self_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = ::getpid();
+    self_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
 
 FdTable& Table() {
   static FdTable* table = new FdTable();

@@ -141,7 +141,7 @@ int DrmIoctl(int fd, const FdEntry& entry, unsigned long request, void* arg) {
     return Fail(ENOTTY);
   }
   if (!IsSimulatedIoctl(request)) return Fail(ENOTTY);
-  CheckedUserMemory memory;
+  CheckedUserMemory memory(SelfPid());
   simd::IoctlRequest wire;
   IoctlPlan plan;
   const uint64_t user_arg = reinterpret_cast<uintptr_t>(arg);

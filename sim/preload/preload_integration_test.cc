@@ -121,6 +121,11 @@ TEST_F(PreloadIntegrationTest, RawUapiCallsReachTheSimulatedDevice) {
   EXPECT_EQ(vm_creates, 1u);
 }
 
+TEST_F(PreloadIntegrationTest, ForkedChildCopiesArgumentsOfItsOwnMemory) {
+  StartDaemon();
+  Probe(UapiProbe(), {"fork"});
+}
+
 TEST_F(PreloadIntegrationTest, OrdinaryFilesAndPipesAreUntouched) {
   StartDaemon();
   Probe(UapiProbe(), {"passthrough"});

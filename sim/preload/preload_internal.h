@@ -120,6 +120,12 @@ extern RealFn<WriteFn> real_write;
 // Closes with the real close(); for simd_link's CloseFn.
 int RealClose(int fd);
 
+// getpid(), asked once per process: fork() children ask again (atfork).
+// A child made by raw clone() or _Fork(), which skip atfork handlers, would
+// see its parent's pid; CheckedUserMemory then reads the parent only where
+// ptrace rules allow it, which is why only copies use this.
+pid_t SelfPid();
+
 // The process's descriptor table (never destroyed).
 FdTable& Table();
 

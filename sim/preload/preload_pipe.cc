@@ -170,7 +170,7 @@ int Fail(int err) {
 int ReadFilter(void* arg, std::vector<uint8_t>* out) {
   out->clear();
   if (arg == nullptr) return 0;  // NULL removes the filter
-  CheckedUserMemory memory;
+  CheckedUserMemory memory(SelfPid());
   const uint64_t address = reinterpret_cast<uintptr_t>(arg);
   watch_notification_filter header{};
   if (!memory.Read(&header, address, sizeof(header))) return -EFAULT;
@@ -215,7 +215,7 @@ int NotifyPipeIoctl(int fd, const FdEntry& entry, unsigned long request,
     // Queued record bytes: never a loss marker or the owed loss record.
     const int total = entry.pipe->reader()->BytesQueued(fd);
     if (total < 0) return Fail(-total);
-    CheckedUserMemory memory;
+    CheckedUserMemory memory(SelfPid());
     if (!memory.Write(reinterpret_cast<uintptr_t>(arg), &total,
                       sizeof(total))) {
       return Fail(EFAULT);

@@ -44,7 +44,7 @@ absl::Status Client::SendDatagram(const std::vector<uint8_t>& bytes,
 }
 
 absl::StatusOr<Message> Client::Receive(int timeout_ms) {
-  Datagram datagram;
+  Datagram& datagram = rx_;
   absl::Status received = ReceiveDatagram(fd_.get(), timeout_ms, &datagram);
   if (!received.ok()) return received;
   Message message;

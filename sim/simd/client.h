@@ -77,6 +77,7 @@ class Client {
                                     const std::vector<int>& fds = {});
 
   UniqueFd fd_;
+  Datagram rx_;  // its receive buffer is kept between replies
   uint32_t seq_ = 0;
   uint64_t file_id_ = 0;
   std::string description_;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -174,21 +175,14 @@ absl::Status ReceiveDatagram(int fd, int timeout_ms, Datagram* out,
   absl::Status waited = Wait(fd, POLLIN, timeout_ms, stop_fd, &revents);
   if (!waited.ok()) return waited;
 
-  // The datagram's real length, without consuming it.
-  ssize_t length;
-  do {
-    length = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-  } while (length < 0 && errno == EINTR);
-  if (length < 0) {
-    if (errno == ECONNRESET || errno == ENOTCONN) {
-      return absl::OutOfRangeError("connection closed");
+  // Into room for the largest message: one call, no peek at the length.
+  if (out->scratch == nullptr) {
+    out->scratch.reset(new (std::nothrow) uint8_t[kMaxMessageBytes]);
+    if (out->scratch == nullptr) {
+      return absl::ResourceExhaustedError("no memory for a receive buffer");
     }
-    if (errno == EAGAIN) return absl::UnavailableError("no message after all");
-    return ErrnoToStatus(-errno, "recv");
   }
-  out->bytes.resize(
-      std::min<size_t>(static_cast<size_t>(length), kMaxMessageBytes));
-  iovec iov{out->bytes.data(), out->bytes.size()};
+  iovec iov{out->scratch.get(), kMaxMessageBytes};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram)];
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -197,12 +191,14 @@ absl::Status ReceiveDatagram(int fd, int timeout_ms, Datagram* out,
   msg.msg_controllen = sizeof(control);
   ssize_t n;
   do {
-    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    // MSG_TRUNC: the datagram's real length even when it did not fit.
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | MSG_TRUNC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == ECONNRESET || errno == ENOTCONN) {
       return absl::OutOfRangeError("connection closed");
     }
+    if (errno == EAGAIN) return absl::UnavailableError("no message after all");
     return ErrnoToStatus(-errno, "recvmsg");
   }
   // Take ownership of every descriptor first, whatever else is wrong.
@@ -218,12 +214,14 @@ absl::Status ReceiveDatagram(int fd, int timeout_ms, Datagram* out,
   }
   out->fds_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
   out->truncated = (msg.msg_flags & MSG_TRUNC) != 0 ||
-                   static_cast<size_t>(length) > kMaxMessageBytes;
+                   static_cast<size_t>(n) > kMaxMessageBytes;
   // recv() gives 0 both for an empty datagram and at EOF.
   if (n == 0 && out->fds.empty() && PeerClosed(fd)) {
     return absl::OutOfRangeError("connection closed");
   }
-  out->bytes.resize(static_cast<size_t>(n));
+  const size_t kept =
+      std::min<size_t>(static_cast<size_t>(n), kMaxMessageBytes);
+  out->bytes.assign(out->scratch.get(), out->scratch.get() + kept);
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #define XEHIL_SIM_SIMD_SOCKET_IO_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct Datagram {
   std::vector<UniqueFd> fds;   // SCM_RIGHTS, owned
   bool truncated = false;      // larger than kMaxMessageBytes
   bool fds_truncated = false;  // more descriptors than kMaxFdsPerDatagram
+  // Room for the largest datagram, kept between ReceiveDatagram calls so
+  // that one recvmsg takes any message without peeking at its length first
+  // (never zeroed: pages not written to cost no memory).
+  std::unique_ptr<uint8_t[]> scratch;
 };
 
 // Binds and listens on `path`. A socket file nobody answers on (a dead

@@ -6,7 +6,7 @@
  * header. Built with _FORTIFY_SOURCE so that the __open_2/__read_chk/
  * __poll_chk entry points are exercised too.
  *
- *   uapi_probe device|passthrough|pipes|eof|dup|nodaemon|lost|nodes
+ *   uapi_probe device|passthrough|pipes|eof|dup|nodaemon|lost|nodes|fork
  *
  * With XEHIL_PROBE_FIFO=<fifo>, scenarios stop at their pause points (see
  * probe_pause) until the test lets them go on.
@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <sys/wait.h>
 
 #include "sim/preload/testing/probe_util.h"
 
@@ -239,6 +240,35 @@ static int scenario_nodes(void) {
   return 0;
 }
 
+/* A global, so that it has the same address in parent and child: a child
+ * whose interposer copied arguments from its parent's memory (a pid cached
+ * before fork) would create a VM with the parent's invalid flags, and write
+ * the reply into the parent. */
+static struct drm_xe_vm_create fork_create;
+
+static int scenario_fork(void) {
+  int fd = open_node();
+  create_vm(fd, DRM_XE_VM_CREATE_FLAG_LR_MODE); /* the interposer ran here */
+  memset(&fork_create, 0, sizeof(fork_create));
+  fork_create.flags = 0x80000000u; /* no such flag: -EINVAL */
+  CHECK_ERRNO(ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &fork_create), EINVAL);
+  const pid_t child = fork();
+  CHECK_OK(child);
+  if (child == 0) {
+    fork_create.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE;
+    CHECK_OK(ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &fork_create));
+    CHECK(fork_create.vm_id != 0);
+    _exit(0);
+  }
+  int status = 0;
+  CHECK_EQ(waitpid(child, &status, 0), child);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_EQ(fork_create.flags, 0x80000000u); /* the child's copy, not ours */
+  CHECK_EQ(fork_create.vm_id, 0);
+  CHECK_OK(close(fd));
+  return 0;
+}
+
 static int scenario_lost(void) {
   int fd = open_node();
   const uint32_t vm = create_vm(fd, DRM_XE_VM_CREATE_FLAG_LR_MODE);
@@ -281,6 +311,7 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "nodaemon") == 0) rc = scenario_nodaemon();
   if (strcmp(argv[1], "lost") == 0) rc = scenario_lost();
   if (strcmp(argv[1], "nodes") == 0) rc = scenario_nodes();
+  if (strcmp(argv[1], "fork") == 0) rc = scenario_fork();
   if (rc == 2) fprintf(stderr, "uapi_probe: unknown scenario %s\n", argv[1]);
   CHECK_EQ(violations(), 0);
   if (rc == 0) printf("uapi_probe %s: ok\n", argv[1]);
