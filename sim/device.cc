@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 
 namespace xehil::sim {
@@ -49,10 +50,10 @@ Device::Device(PassKey, DeviceProfile profile)
 
 Device::~Device() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -74,7 +75,7 @@ Vm* Device::FindVmLocked(FileId file, uint32_t vm_id) {
 }
 
 FileId Device::OpenFile() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   FileId id = next_file_++;
   files_[id].id = id;
   return id;
@@ -83,7 +84,7 @@ FileId Device::OpenFile() {
 void Device::ReleaseFile(FileId id) {
   std::vector<std::shared_ptr<NotificationQueue>> doomed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     File* file = FindFileLocked(id);
     if (file == nullptr) return;
     // As the kernel does when the watched object goes: a removal record to
@@ -121,13 +122,13 @@ void Device::ReleaseFile(FileId id) {
                                    return q.expired();
                                  }),
                   queues_.end());
-    if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
+    if (rebind_queue_.empty() && !worker_busy_) idle_cv_.SignalAll();
   }
   doomed.clear();
 }
 
 void Device::AdoptQueue(FileId file, std::shared_ptr<NotificationQueue> queue) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return;
   queues_.erase(std::remove_if(queues_.begin(), queues_.end(),
@@ -140,7 +141,7 @@ void Device::AdoptQueue(FileId file, std::shared_ptr<NotificationQueue> queue) {
 }
 
 int Device::WatchQueue(FileId file, int fd, uint8_t watch_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   std::shared_ptr<NotificationQueue> queue;
@@ -160,12 +161,12 @@ int Device::WatchQueue(FileId file, int fd, uint8_t watch_id) {
 }
 
 void Device::SetRecordSink(RecordSink sink) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   record_sink_ = std::move(sink);
 }
 
 void Device::CountIoctl(const std::string& name, int result) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++counters_.ioctls[name][result];
 }
 
@@ -175,7 +176,7 @@ absl::Status Device::FailNextRebinds(FileId file, uint32_t vm_id,
     return absl::InvalidArgumentError(
         absl::StrCat("rebind error must be a negative errno, got ", error));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (FindVmLocked(file, vm_id) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("file ", file, " has no VM ", vm_id));
@@ -186,7 +187,7 @@ absl::Status Device::FailNextRebinds(FileId file, uint32_t vm_id,
 
 absl::Status Device::FailNextRestarts(FileId file, uint32_t vm_id,
                                       uint32_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (FindVmLocked(file, vm_id) == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("file ", file, " has no VM ", vm_id));
@@ -196,7 +197,7 @@ absl::Status Device::FailNextRestarts(FileId file, uint32_t vm_id,
 }
 
 absl::Status Device::DropNextRecords(FileId file, uint32_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (FindFileLocked(file) == nullptr) {
     return absl::NotFoundError(absl::StrCat("no open file ", file));
   }
@@ -205,7 +206,7 @@ absl::Status Device::DropNextRecords(FileId file, uint32_t count) {
 }
 
 absl::Status Device::TriggerRebind(FileId file, uint32_t vm_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Vm* vm = FindVmLocked(file, vm_id);
   if (vm == nullptr) {
     return absl::NotFoundError(
@@ -226,24 +227,24 @@ absl::Status Device::TriggerRebind(FileId file, uint32_t vm_id) {
 }
 
 absl::Status Device::InjectPressure(uint16_t instance, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::Status status = memory_.AddPressure(instance, bytes);
   if (status.ok()) EvictForRoomLocked(instance, 0);
   return status;
 }
 
 absl::Status Device::ReleasePressure(uint16_t instance, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return memory_.RemovePressure(instance, bytes);
 }
 
 std::vector<RegionUsage> Device::Regions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return memory_.regions();
 }
 
 absl::StatusOr<VmStatus> Device::GetVm(FileId file, uint32_t vm_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const File* f = FindFileLocked(file);
   if (f != nullptr) {
     auto it = f->vms.find(vm_id);
@@ -257,7 +258,7 @@ absl::StatusOr<VmStatus> Device::GetVm(FileId file, uint32_t vm_id) const {
 
 absl::StatusOr<std::map<uint32_t, VmStatus>> Device::ListVms(
     FileId file) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const File* f = FindFileLocked(file);
   if (f == nullptr) {
     return absl::NotFoundError(absl::StrCat("no open file ", file));
@@ -270,7 +271,7 @@ absl::StatusOr<std::map<uint32_t, VmStatus>> Device::ListVms(
 }
 
 absl::StatusOr<BoStatus> Device::GetBo(FileId file, uint32_t handle) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   const File* f = FindFileLocked(file);
   if (f != nullptr) {
     auto it = f->handles.find(handle);
@@ -284,41 +285,41 @@ absl::StatusOr<BoStatus> Device::GetBo(FileId file, uint32_t handle) const {
 }
 
 DeviceCounters Device::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return counters_;
 }
 
 void Device::WaitIdle() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_cv_.wait(lock,
-                [this] { return rebind_queue_.empty() && !worker_busy_; });
+  absl::MutexLock lock(&mu_);
+  while (!rebind_queue_.empty() || worker_busy_) idle_cv_.Wait(&mu_);
 }
 
 void Device::SetRebindHookForTesting(
     std::function<void(FileId, uint32_t)> hook) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   rebind_hook_ = std::move(hook);
 }
 
 void Device::WorkerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   for (;;) {
-    work_cv_.wait(lock, [this] { return stopping_ || !rebind_queue_.empty(); });
-    if (stopping_) return;
+    while (!stopping_ && rebind_queue_.empty()) work_cv_.Wait(&mu_);
+    if (stopping_) break;
     RebindTicket ticket = rebind_queue_.front();
     rebind_queue_.pop_front();
     worker_busy_ = true;
     if (rebind_hook_) {
       std::function<void(FileId, uint32_t)> hook = rebind_hook_;
-      lock.unlock();
+      mu_.Unlock();
       hook(ticket.file, ticket.vm_id);
-      lock.lock();
+      mu_.Lock();
     }
     // The file or VM may have gone while the lock was released.
     RunTicketLocked(ticket);
     worker_busy_ = false;
-    if (rebind_queue_.empty()) idle_cv_.notify_all();
+    if (rebind_queue_.empty()) idle_cv_.SignalAll();
   }
+  mu_.Unlock();
 }
 
 }  // namespace xehil::sim

@@ -28,21 +28,21 @@
 #ifndef XEHIL_SIM_DEVICE_H_
 #define XEHIL_SIM_DEVICE_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/uapi/xe_uapi.h"
 #include "sim/counters.h"
@@ -183,48 +183,61 @@ class Device : public std::enable_shared_from_this<Device> {
     uint64_t serial;
   };
 
-  // All *Locked methods require mu_.
-  internal::File* FindFileLocked(FileId file);
-  const internal::File* FindFileLocked(FileId file) const;
-  internal::Vm* FindVmLocked(FileId file, uint32_t vm_id);
+  internal::File* FindFileLocked(FileId file)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const internal::File* FindFileLocked(FileId file) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  internal::Vm* FindVmLocked(FileId file, uint32_t vm_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
 
   // device_objects.cc
   void DropMappingLocked(internal::File& file, uint32_t vm_id,
-                         const internal::Mapping& mapping);
+                         const internal::Mapping& mapping)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnmapRangeLocked(internal::File& file, uint32_t vm_id, internal::Vm& vm,
-                        uint64_t addr, uint64_t range);
-  void ReleaseObjectIfUnusedLocked(internal::File& file, uint64_t object);
-  int PlaceNewBoLocked(internal::Bo& bo);
+                        uint64_t addr, uint64_t range)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseObjectIfUnusedLocked(internal::File& file, uint64_t object)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int PlaceNewBoLocked(internal::Bo& bo) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // device_rebind.cc
-  void QueueRebindLocked(FileId file, uint32_t vm_id, internal::Vm& vm);
-  void RunTicketLocked(const RebindTicket& ticket);
-  int RebindLocked(internal::File& file, uint32_t vm_id, bool retry_again);
+  void QueueRebindLocked(FileId file, uint32_t vm_id, internal::Vm& vm)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunTicketLocked(const RebindTicket& ticket)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int RebindLocked(internal::File& file, uint32_t vm_id, bool retry_again)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailVmLocked(internal::File& file, uint32_t vm_id, internal::Vm& vm,
-                    int error);
+                    int error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PostVmErrorLocked(internal::File& file, uint32_t vm_id, int error,
-                         uint64_t timestamp_ns);
+                         uint64_t timestamp_ns)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Evicts BOs of preempt-fence VMs from `instance` until `bytes` more fit.
-  void EvictForRoomLocked(uint16_t instance, uint64_t bytes);
-  void EvictLocked(internal::File& file, internal::Bo& bo);
+  void EvictForRoomLocked(uint16_t instance, uint64_t bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EvictLocked(internal::File& file, internal::Bo& bo)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DeviceProfile profile_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // rebind queued, or stopping
-  std::condition_variable idle_cv_;  // queue drained and worker idle
-  MemoryModel memory_;
-  FaultScript script_;
-  DeviceCounters counters_;
-  std::map<FileId, internal::File> files_;
-  FileId next_file_ = 1;
-  uint64_t next_vm_serial_ = 1;
-  std::vector<std::weak_ptr<NotificationQueue>> queues_;
-  std::deque<RebindTicket> rebind_queue_;
-  bool worker_busy_ = false;
-  bool stopping_ = false;
-  std::function<void(FileId, uint32_t)> rebind_hook_;
-  RecordSink record_sink_;
+  // Taken before any NotificationQueue's lock (its mu_ is private, so the
+  // order is this comment's, not an annotation's).
+  mutable absl::Mutex mu_;
+  absl::CondVar work_cv_;  // rebind queued, or stopping
+  absl::CondVar idle_cv_;  // queue drained and worker idle
+  MemoryModel memory_ ABSL_GUARDED_BY(mu_);
+  FaultScript script_ ABSL_GUARDED_BY(mu_);
+  DeviceCounters counters_ ABSL_GUARDED_BY(mu_);
+  std::map<FileId, internal::File> files_ ABSL_GUARDED_BY(mu_);
+  FileId next_file_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t next_vm_serial_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<std::weak_ptr<NotificationQueue>> queues_ ABSL_GUARDED_BY(mu_);
+  std::deque<RebindTicket> rebind_queue_ ABSL_GUARDED_BY(mu_);
+  bool worker_busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void(FileId, uint32_t)> rebind_hook_ ABSL_GUARDED_BY(mu_);
+  RecordSink record_sink_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;  // started by Start() once everything above exists
 };
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "sim/device.h"
 
 namespace xehil::sim {
@@ -21,7 +22,7 @@ constexpr uint32_t kOrphanedVm = std::numeric_limits<uint32_t>::max();
 }  // namespace
 
 std::vector<drm_xe_mem_region> Device::MemRegions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<drm_xe_mem_region> out;
   for (const RegionUsage& region : memory_.regions()) {
     drm_xe_mem_region r{};
@@ -64,7 +65,7 @@ int Device::PlaceNewBoLocked(Bo& bo) {
 
 int Device::CreateBo(FileId file, uint64_t size, uint32_t placement,
                      uint32_t flags, uint32_t vm_id, uint32_t* handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   if (placement == 0 || (placement & ~memory_.known_mask()) != 0) {
@@ -114,7 +115,7 @@ void Device::ReleaseObjectIfUnusedLocked(File& file, uint64_t object) {
 }
 
 int Device::CloseBo(FileId file, uint32_t handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   auto it = f->handles.find(handle);
@@ -128,7 +129,7 @@ int Device::CloseBo(FileId file, uint32_t handle) {
 }
 
 int Device::CreateVm(FileId file, uint32_t flags, uint32_t* vm_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   uint32_t id = f->vm_ids.Take();
@@ -174,7 +175,7 @@ void Device::UnmapRangeLocked(File& file, uint32_t vm_id, Vm& vm, uint64_t addr,
 }
 
 int Device::DestroyVm(FileId file, uint32_t vm_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   auto it = f->vms.find(vm_id);
@@ -198,7 +199,7 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
             rebind_queue_.begin(), rebind_queue_.end(),
             [serial](const RebindTicket& t) { return t.serial == serial; }),
         rebind_queue_.end());
-    if (rebind_queue_.empty() && !worker_busy_) idle_cv_.notify_all();
+    if (rebind_queue_.empty() && !worker_busy_) idle_cv_.SignalAll();
   }
   script_.ForgetVm(file, vm_id);
   f->vms.erase(it);
@@ -208,7 +209,7 @@ int Device::DestroyVm(FileId file, uint32_t vm_id) {
 
 int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
                  const std::vector<BindOp>& ops) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   Vm* vm = FindVmLocked(file, vm_id);
   if (f == nullptr || vm == nullptr || vm->state == VmState::kBanned) {
@@ -287,7 +288,7 @@ int Device::Bind(FileId file, uint32_t vm_id, uint32_t exec_queue_id,
 int Device::CreateExecQueue(FileId file, uint32_t vm_id,
                             const drm_xe_engine_class_instance& engine,
                             uint32_t* exec_queue_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   Vm* vm = FindVmLocked(file, vm_id);
   if (f == nullptr || vm == nullptr || vm->state == VmState::kBanned) {
@@ -301,7 +302,7 @@ int Device::CreateExecQueue(FileId file, uint32_t vm_id,
 }
 
 int Device::DestroyExecQueue(FileId file, uint32_t exec_queue_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   if (f == nullptr) return -ENOENT;
   auto it = f->exec_queues.find(exec_queue_id);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "core/base/monotonic_clock.h"
 #include "sim/device.h"
@@ -40,7 +41,7 @@ void Device::QueueRebindLocked(FileId file, uint32_t vm_id, Vm& vm) {
   if (vm.rebind_pending) return;
   vm.rebind_pending = true;
   rebind_queue_.push_back({file, vm_id, vm.serial});
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 void Device::RunTicketLocked(const RebindTicket& ticket) {
@@ -141,7 +142,7 @@ void Device::PostVmErrorLocked(File& file, uint32_t vm_id, int error,
 }
 
 int Device::RestartVm(FileId file, uint32_t vm_id, uint64_t timestamp_ns) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   File* f = FindFileLocked(file);
   Vm* vm = FindVmLocked(file, vm_id);
   if (f == nullptr || vm == nullptr || vm->state == VmState::kBanned) {
@@ -183,7 +184,7 @@ void Device::EvictLocked(File& file, Bo& bo) {
   memory_.Uncharge(*bo.resident, bo.size);
   bo.resident.reset();
   ++counters_.evictions;
-  auto queue_rebind = [&](uint32_t vm_id) {
+  auto queue_rebind = [&](uint32_t vm_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = file.vms.find(vm_id);
     if (it == file.vms.end()) return;
     Vm& vm = it->second;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "core/recovery/default_policy.h"
 #include "core/recovery/recovery_engine_internal.h"
@@ -28,13 +29,16 @@ class RecoveryEngine::Context : public RecoveryContext {
   XeDevice& device() override { return engine_.device_; }
 
   bool WaitFor(std::chrono::nanoseconds duration) override {
-    std::unique_lock<std::mutex> lock(engine_.mu_);
-    engine_.stop_cv_.wait_for(lock, duration, [this] { return engine_.stop_; });
+    absl::MutexLock lock(&engine_.mu_);
+    const absl::Time deadline = absl::Now() + absl::FromChrono(duration);
+    while (!engine_.stop_) {
+      if (engine_.stop_cv_.WaitWithDeadline(&engine_.mu_, deadline)) break;
+    }
     return !engine_.stop_;
   }
 
   bool stopping() const override {
-    std::lock_guard<std::mutex> lock(engine_.mu_);
+    absl::MutexLock lock(&engine_.mu_);
     return engine_.stop_;
   }
 
@@ -48,6 +52,7 @@ absl::StatusOr<std::unique_ptr<RecoveryEngine>> RecoveryEngine::Start(
   std::unique_ptr<RecoveryEngine> engine(
       new RecoveryEngine(device, std::move(policy), options));
   try {
+    absl::MutexLock join_lock(&engine->join_mu_);
     engine->worker_ = std::thread([e = engine.get()] { e->Run(); });
   } catch (const std::system_error& error) {
     return ErrnoToStatus(-error.code().value(),
@@ -72,7 +77,7 @@ uint64_t RecoveryEngine::NowNs() const {
 
 void RecoveryEngine::Post(const WatchEvent& event) {
   const uint64_t arrival_ns = NowNs();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (stop_) {
     ++counters_.dropped;
     return;
@@ -85,23 +90,23 @@ void RecoveryEngine::Post(const WatchEvent& event) {
     ++counters_.posted;
     queue_.push_back({event, arrival_ns});
   }
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 void RecoveryEngine::Stop() {
-  std::lock_guard<std::mutex> join_lock(join_mu_);
+  absl::MutexLock join_lock(&join_mu_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  work_cv_.notify_all();
-  stop_cv_.notify_all();
-  progress_cv_.notify_all();
+  work_cv_.SignalAll();
+  stop_cv_.SignalAll();
+  progress_cv_.SignalAll();
   if (worker_.joinable()) worker_.join();
 }
 
 void RecoveryEngine::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  mu_.Lock();
   while (!stop_) {
     // Events first, so duplicates coalesce before the restart they duplicate.
     if (!queue_.empty() || overflowed_) {
@@ -113,13 +118,13 @@ void RecoveryEngine::Run() {
         overflowed_ = false;
       }
       busy_ = true;
-      lock.unlock();
+      mu_.Unlock();
       if (queued.has_value()) {
         HandleEvent(*queued);
       } else {
         HandleLost();
       }
-      lock.lock();
+      mu_.Lock();
       busy_ = false;
       if (queued.has_value()) ++counters_.processed;
       NotifyProgressLocked();
@@ -133,19 +138,21 @@ void RecoveryEngine::Run() {
       // RunRestart marks it kRestarting.
       due_.erase(due_.begin());
       busy_ = true;
-      lock.unlock();
+      mu_.Unlock();
       RunRestart(vm_id);
-      lock.lock();
+      mu_.Lock();
       busy_ = false;
       NotifyProgressLocked();
       continue;
     }
     if (!due_.empty()) {
-      work_cv_.wait_until(lock, due_.begin()->first);
+      work_cv_.WaitWithTimeout(&mu_,
+                               absl::FromChrono(due_.begin()->first - now));
     } else {
-      work_cv_.wait(lock);
+      work_cv_.Wait(&mu_);
     }
   }
+  mu_.Unlock();
 }
 
 void RecoveryEngine::ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay) {
@@ -185,38 +192,46 @@ bool RecoveryEngine::QuiescentLocked() const {
 void RecoveryEngine::NotifyProgressLocked() {
   for (const std::function<bool()>* ready : waiters_) {
     if (ready == nullptr || (*ready)()) {
-      progress_cv_.notify_all();
+      progress_cv_.SignalAll();
       return;
     }
   }
 }
 
-void RecoveryEngine::WaitLocked(std::unique_lock<std::mutex>& lock,
-                                const std::function<bool()>& ready,
+void RecoveryEngine::WaitLocked(const std::function<bool()>& ready,
                                 bool worker_checks,
                                 std::chrono::nanoseconds timeout) {
   const std::function<bool()>* entry = worker_checks ? &ready : nullptr;
   waiters_.push_back(entry);
-  progress_cv_.wait_for(lock, timeout, ready);
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  while (!ready()) {
+    if (progress_cv_.WaitWithDeadline(&mu_, deadline)) break;
+  }
   // Any entry equal to ours will do: equal entries are interchangeable.
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), entry));
 }
 
 bool RecoveryEngine::WaitUntilQuiescent(std::chrono::nanoseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   WaitLocked(
-      lock, [this] { return stop_ || QuiescentLocked(); },
+      [this] {
+        mu_.AssertHeld();
+        return stop_ || QuiescentLocked();
+      },
       /*worker_checks=*/true, timeout);
   return QuiescentLocked() && !stop_;
 }
 
 bool RecoveryEngine::WaitFor(const std::function<bool(const Stats&)>& predicate,
                              std::chrono::nanoseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   // Not checked by the worker, which would copy every VM's status for it
   // after each item: woken after each item, the waiter checks itself.
   WaitLocked(
-      lock, [&] { return stop_ || predicate(StatsLocked()); },
+      [&] {
+        mu_.AssertHeld();
+        return stop_ || predicate(StatsLocked());
+      },
       /*worker_checks=*/false, timeout);
   return predicate(StatsLocked());
 }
@@ -224,20 +239,23 @@ bool RecoveryEngine::WaitFor(const std::function<bool(const Stats&)>& predicate,
 bool RecoveryEngine::WaitForCounters(
     const std::function<bool(const Stats&)>& predicate,
     std::chrono::nanoseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   WaitLocked(
-      lock, [&] { return stop_ || predicate(counters_); },
+      [&] {
+        mu_.AssertHeld();
+        return stop_ || predicate(counters_);
+      },
       /*worker_checks=*/true, timeout);
   return predicate(counters_);
 }
 
 RecoveryEngine::Stats RecoveryEngine::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return counters_;
 }
 
 std::optional<VmStatus> RecoveryEngine::vm_status(uint32_t vm_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = vms_.find(vm_id);
   if (it == vms_.end()) return std::nullopt;
   return it->second.status;
@@ -251,12 +269,12 @@ RecoveryEngine::Stats RecoveryEngine::StatsLocked() const {
 }
 
 RecoveryEngine::Stats RecoveryEngine::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return StatsLocked();
 }
 
 std::vector<RecoveryEngine::Report> RecoveryEngine::reports() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return {reports_.begin(), reports_.end()};
 }
 

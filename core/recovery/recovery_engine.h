@@ -42,13 +42,11 @@
 #define XEHIL_CORE_RECOVERY_RECOVERY_ENGINE_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -56,10 +54,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/device/xe_device.h"
 #include "core/metrics/latency_histogram.h"
 #include "core/recovery/recovery_policy.h"
@@ -209,22 +209,24 @@ class RecoveryEngine {
   void RunRestart(uint32_t vm_id);
   void FailRestart(uint32_t vm_id, const absl::Status& status);
 
-  // Require mu_.
-  bool QuiescentLocked() const;
+  bool QuiescentLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wakes the waiters if one of them can go on (see waiters_).
-  void NotifyProgressLocked();
+  void NotifyProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits on progress_cv_ until `ready`, registered in waiters_ meanwhile;
   // `worker_checks`: the worker evaluates `ready` instead of waking always.
-  void WaitLocked(std::unique_lock<std::mutex>& lock,
-                  const std::function<bool()>& ready, bool worker_checks,
-                  std::chrono::nanoseconds timeout);
-  Stats StatsLocked() const;
-  void ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay);
+  void WaitLocked(const std::function<bool()>& ready, bool worker_checks,
+                  std::chrono::nanoseconds timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Stats StatsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleLocked(Vm& vm, std::chrono::nanoseconds delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes a kPending/kBackingOff VM out of due_ before its state changes.
-  void UnscheduleLocked(const Vm& vm);
-  void SettleLocked(Vm& vm, VmState state, std::string reason);
-  void ReportLocked(uint32_t vm_id, int32_t error, std::string what);
-  void ScheduleReconcileLocked();
+  void UnscheduleLocked(const Vm& vm) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SettleLocked(Vm& vm, VmState state, std::string reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReportLocked(uint32_t vm_id, int32_t error, std::string what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleReconcileLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   XeDevice& device_;
   const std::unique_ptr<RecoveryPolicy> policy_;
@@ -232,32 +234,36 @@ class RecoveryEngine {
   std::unique_ptr<RecoveryContext> context_;  // a Context
   LatencyHistogram latency_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;      // worker: events, deadlines, stop
-  std::condition_variable progress_cv_;  // waiters: work done, stop
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(join_mu_);
+  absl::CondVar work_cv_;      // worker: events, deadlines, stop
+  absl::CondVar progress_cv_;  // waiters: work done, stop
   // The threads blocked on progress_cv_: what each waits for, checked by the
   // worker after each item so that a thread waiting for the 10,000th restart
   // is not woken 20,000 times; null: wake it after every item.
-  std::vector<const std::function<bool()>*> waiters_;
-  std::condition_variable stop_cv_;  // policies in WaitFor
-  std::deque<Queued> queue_;
+  std::vector<const std::function<bool()>*> waiters_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar stop_cv_;  // policies in WaitFor
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   // The restarts scheduled (VMs kPending or kBackingOff) by due time, so
   // the worker finds the next one without looking at every VM.
   absl::btree_set<std::pair<std::chrono::steady_clock::time_point, uint32_t>>
-      due_;
-  bool overflowed_ = false;  // events were dropped: reconcile
-  bool busy_ = false;        // the worker is handling something
-  bool stop_ = false;
-  bool removed_ = false;  // the file is gone (policy said kStopAll)
-  // Written by the worker under mu_; the worker alone also reads it unlocked.
+      due_ ABSL_GUARDED_BY(mu_);
+  // Events were dropped: reconcile.
+  bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;  // the worker is handling something
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // The file is gone (policy said kStopAll).
+  bool removed_ ABSL_GUARDED_BY(mu_) = false;
+  // Written by the worker under mu_; the worker alone also reads it unlocked
+  // (so it carries no ABSL_GUARDED_BY).
   // Hashed: the worker looks a VM up several times a restart, and with
   // thousands of VMs a tree walk is a cache miss a level.
   absl::node_hash_map<uint32_t, Vm> vms_;
-  Stats counters_;  // `latency` and `vms` are filled in by StatsLocked
-  std::deque<Report> reports_;
+  // `latency` and `vms` are filled in by StatsLocked.
+  Stats counters_ ABSL_GUARDED_BY(mu_);
+  std::deque<Report> reports_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex join_mu_;  // serialises Stop()
-  std::thread worker_;
+  absl::Mutex join_mu_;  // serialises Stop()
+  std::thread worker_ ABSL_GUARDED_BY(join_mu_);
 };
 
 }  // namespace xehil

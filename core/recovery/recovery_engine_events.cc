@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/base/errno_status.h"
 #include "core/recovery/recovery_engine.h"
 #include "core/recovery/recovery_engine_internal.h"
@@ -23,14 +24,14 @@ void RecoveryEngine::HandleEvent(const Queued& queued) {
           HandleVmError(e, queued.arrival_ns);
         } else if constexpr (std::is_same_v<T, Lost>) {
           {
-            std::lock_guard<std::mutex> lock(mu_);
+            absl::MutexLock lock(&mu_);
             ++counters_.losses;
           }
           HandleLost();
         } else if constexpr (std::is_same_v<T, Removed>) {
           HandleRemoved(e);
         } else {
-          std::lock_guard<std::mutex> lock(mu_);
+          absl::MutexLock lock(&mu_);
           ++counters_.unknowns;
         }
       },
@@ -42,7 +43,7 @@ void RecoveryEngine::HandleVmError(const VmError& error, uint64_t arrival_ns) {
   const uint64_t ts = error.timestamp_ns != 0 ? error.timestamp_ns : arrival_ns;
   VmStatus snapshot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++counters_.vm_errors;
     Vm& vm = vms_[error.vm_id];
     vm.status.vm_id = error.vm_id;
@@ -83,7 +84,7 @@ void RecoveryEngine::HandleVmError(const VmError& error, uint64_t arrival_ns) {
     snapshot = vm.status;
   }
   const Decision decision = policy_->OnVmError(*context_, error, snapshot);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Vm& vm = vms_[error.vm_id];
   switch (decision.action) {
     case Decision::Action::kRestart:
@@ -107,14 +108,14 @@ void RecoveryEngine::HandleVmError(const VmError& error, uint64_t arrival_ns) {
 
 void RecoveryEngine::HandleLost() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (removed_) return;
   }
   if (policy_->OnLost(*context_) != LossAction::kReconcile) return;
   // Every restartable VM that is not already on its way to a restart gets
   // one now; VM_RESTART answers -EALREADY for those that were fine.
   const std::vector<uint32_t> ids = device_.RestartableVms();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++counters_.reconciles;
   for (uint32_t id : ids) {
     Vm& vm = vms_[id];
@@ -128,11 +129,11 @@ void RecoveryEngine::HandleLost() {
 
 void RecoveryEngine::HandleRemoved(const Removed& removed) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     ++counters_.removals;
   }
   if (policy_->OnRemoved(*context_, removed) != RemovalAction::kStopAll) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   removed_ = true;
   for (auto& [id, vm] : vms_) {
     if (vm.status.state != VmState::kGone) {
@@ -145,7 +146,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   VmStatus snapshot;
   uint64_t trigger_ns;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Vm& vm = vms_[vm_id];
     vm.status.state = VmState::kRestarting;
     snapshot = vm.status;
@@ -154,7 +155,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   const absl::Status hook = policy_->BeforeRestart(*context_, snapshot);
   if (!hook.ok()) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++counters_.hook_failures;
     }
     FailRestart(vm_id, hook);
@@ -162,7 +163,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   }
   if (context_->stopping()) {
     // Stop() came while the hook ran: abandon rather than restart late.
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Vm& vm = vms_[vm_id];
     vm.status.state = VmState::kPending;
     due_.emplace(vm.due, vm_id);
@@ -171,7 +172,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   const int max_tries = policy_->MaxRestartTries(snapshot);
   const uint64_t start_ns = NowNs();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Vm& vm = vms_[vm_id];
     vm.restart_start_ns = start_ns;
     ++vm.status.restarts;
@@ -186,7 +187,7 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
   const uint64_t end_ns = NowNs();
   const int err = outcome.ok() ? 0 : StatusErrno(outcome.status());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Vm& vm = vms_[vm_id];
     if (outcome.ok()) {
       ++counters_.restarts_succeeded;
@@ -223,14 +224,14 @@ void RecoveryEngine::RunRestart(uint32_t vm_id) {
 void RecoveryEngine::FailRestart(uint32_t vm_id, const absl::Status& status) {
   VmStatus snapshot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     Vm& vm = vms_[vm_id];
     ++vm.status.consecutive_failures;  // stays kRestarting while deciding
     snapshot = vm.status;
   }
   const Decision decision =
       policy_->OnRestartFailed(*context_, snapshot, status);
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Vm& vm = vms_[vm_id];
   if (decision.action == Decision::Action::kRestart) {
     ScheduleLocked(vm, decision.delay);
