@@ -17,23 +17,6 @@
 #include "sim/simd/wire.h"
 
 namespace xehil::simd {
-namespace {
-
-void Signal(int eventfd) {
-  const uint64_t one = 1;
-  while (::write(eventfd, &one, sizeof(one)) < 0 && errno == EINTR) {
-  }
-}
-
-uint32_t PeerPid(int fd) {
-  ucred cred{};
-  socklen_t size = sizeof(cred);
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return 0;
-  return static_cast<uint32_t>(cred.pid);
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<ControlListener>> ControlListener::Start(
     ControlListenerOptions options, ControlTarget& target) {
   if (options.max_connections < 1) {
@@ -51,11 +34,7 @@ absl::StatusOr<std::unique_ptr<ControlListener>> ControlListener::Start(
   }
   XEHIL_ASSIGN_OR_RETURN(listener->listen_fd_,
                          ListenSeqpacket(listener->options_.socket_path));
-  struct stat st;
-  if (::lstat(listener->options_.socket_path.c_str(), &st) == 0) {
-    listener->socket_dev_ = st.st_dev;
-    listener->socket_ino_ = st.st_ino;
-  }
+  listener->socket_file_ = IdentifySocketFile(listener->options_.socket_path);
   ControlListener* raw = listener.get();
   try {
     listener->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
@@ -80,15 +59,10 @@ void ControlListener::Stop() {
   absl::MutexLock stop_lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
-  if (stop_fd_.valid()) Signal(stop_fd_.get());
+  if (stop_fd_.valid()) SignalEventFd(stop_fd_.get());
   if (accept_thread_.joinable()) accept_thread_.join();
   listen_fd_.reset();
-  // Remove the socket file only if it is still ours.
-  struct stat st;
-  if (socket_ino_ != 0 && ::lstat(options_.socket_path.c_str(), &st) == 0 &&
-      st.st_dev == socket_dev_ && st.st_ino == socket_ino_) {
-    ::unlink(options_.socket_path.c_str());
-  }
+  RemoveSocketFileIfOurs(socket_file_);
 }
 
 void ControlListener::AcceptLoop() {
@@ -110,10 +84,7 @@ void ControlListener::AcceptLoop() {
       refused_.erase(refused_.begin() + static_cast<ptrdiff_t>(i - 3));
     }
     if (fds[1].revents != 0) {
-      uint64_t value;
-      while (::read(reap_fd_.get(), &value, sizeof(value)) < 0 &&
-             errno == EINTR) {
-      }
+      DrainEventFd(reap_fd_.get());
       Reap();
     }
     if (fds[2].revents != 0) Accept();
@@ -219,7 +190,7 @@ void ControlListener::Serve(Connection& connection) {
     absl::MutexLock lock(&mu_);
     finished_.push_back(connection.id);
   }
-  Signal(reap_fd_.get());
+  SignalEventFd(reap_fd_.get());
 }
 
 bool ControlListener::Handle(Connection& connection,

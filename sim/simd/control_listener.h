@@ -39,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/base/unique_fd.h"
 #include "sim/simd/control_service.h"
+#include "sim/simd/socket_io.h"
 
 namespace xehil::simd {
 
@@ -96,10 +97,9 @@ class ControlListener {
   const ControlListenerOptions options_;
   ControlTarget& target_;
   UniqueFd listen_fd_;
-  UniqueFd stop_fd_;  // eventfd: readable once stopping
-  UniqueFd reap_fd_;  // eventfd: a connection thread finished
-  dev_t socket_dev_ = 0;
-  ino_t socket_ino_ = 0;
+  UniqueFd stop_fd_;        // eventfd: readable once stopping
+  UniqueFd reap_fd_;        // eventfd: a connection thread finished
+  SocketFile socket_file_;  // removed on exit if still ours
   std::thread accept_thread_;
   // Accept loop only; at most kMaxRefused.
   std::vector<UniqueFd> refused_;

@@ -21,33 +21,6 @@
 #include "sim/simd/script.h"
 
 namespace xehil::simd {
-namespace {
-
-void Signal(int eventfd) {
-  const uint64_t one = 1;
-  ssize_t n;
-  do {
-    n = ::write(eventfd, &one, sizeof(one));
-  } while (n < 0 && errno == EINTR);
-}
-
-uint32_t PeerPid(int fd) {
-  ucred cred{};
-  socklen_t size = sizeof(cred);
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return 0;
-  return static_cast<uint32_t>(cred.pid);
-}
-
-void Drain(int eventfd) {
-  uint64_t value;
-  ssize_t n;
-  do {
-    n = ::read(eventfd, &value, sizeof(value));
-  } while (n < 0 && errno == EINTR);
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.max_clients < 1) {
     return absl::InvalidArgumentError("max_clients must be at least 1");
@@ -74,11 +47,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   XEHIL_ASSIGN_OR_RETURN(server->listen_fd_,
                          ListenSeqpacket(server->options_.socket_path));
-  struct stat st;
-  if (::lstat(server->options_.socket_path.c_str(), &st) == 0) {
-    server->socket_dev_ = st.st_dev;
-    server->socket_ino_ = st.st_ino;
-  }
+  server->socket_file_ = IdentifySocketFile(server->options_.socket_path);
   Server* raw = server.get();
   try {
     server->accept_thread_ = std::thread([raw] { raw->AcceptLoop(); });
@@ -111,15 +80,10 @@ void Server::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;  // WaitReleased's Await sees it on unlock
   }
-  Signal(stop_fd_.get());
+  SignalEventFd(stop_fd_.get());
   if (accept_thread_.joinable()) accept_thread_.join();
   listen_fd_.reset();
-  // Remove the socket file only if it is still ours.
-  struct stat st;
-  if (socket_ino_ != 0 && ::lstat(options_.socket_path.c_str(), &st) == 0 &&
-      st.st_dev == socket_dev_ && st.st_ino == socket_ino_) {
-    ::unlink(options_.socket_path.c_str());
-  }
+  RemoveSocketFileIfOurs(socket_file_);
 }
 
 void Server::AcceptLoop() {
@@ -141,7 +105,7 @@ void Server::AcceptLoop() {
       refused_.erase(refused_.begin() + static_cast<ptrdiff_t>(i - 3));
     }
     if (fds[1].revents != 0) {
-      Drain(reap_fd_.get());
+      DrainEventFd(reap_fd_.get());
       Reap();
     }
     if (fds[2].revents != 0) Accept();

@@ -144,8 +144,7 @@ class Server {
   UniqueFd stop_fd_;   // eventfd: readable once stopping
   UniqueFd reap_fd_;   // eventfd: a connection thread finished
   UniqueFd spare_fd_;  // freed to shed a connection when out of descriptors
-  dev_t socket_dev_ = 0;
-  ino_t socket_ino_ = 0;
+  SocketFile socket_file_;  // removed on exit if still ours
   // Refused connections (over max_clients), answered with kError and kept
   // until the client's Hello arrives or it hangs up: closing a socket with
   // unread data would reset the peer before it reads the kError. Accept

@@ -225,4 +225,42 @@ absl::Status ReceiveDatagram(int fd, int timeout_ms, Datagram* out,
   return absl::OkStatus();
 }
 
+SocketFile IdentifySocketFile(const std::string& path) {
+  SocketFile file;
+  file.path = path;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    file.dev = st.st_dev;
+    file.ino = st.st_ino;
+  }
+  return file;
+}
+
+void RemoveSocketFileIfOurs(const SocketFile& file) {
+  struct stat st;
+  if (file.ino != 0 && ::lstat(file.path.c_str(), &st) == 0 &&
+      st.st_dev == file.dev && st.st_ino == file.ino) {
+    ::unlink(file.path.c_str());
+  }
+}
+
+void SignalEventFd(int eventfd) {
+  const uint64_t one = 1;
+  while (::write(eventfd, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+void DrainEventFd(int eventfd) {
+  uint64_t value;
+  while (::read(eventfd, &value, sizeof(value)) < 0 && errno == EINTR) {
+  }
+}
+
+uint32_t PeerPid(int fd) {
+  ucred cred{};
+  socklen_t size = sizeof(cred);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return 0;
+  return static_cast<uint32_t>(cred.pid);
+}
+
 }  // namespace xehil::simd

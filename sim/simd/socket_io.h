@@ -11,6 +11,8 @@
 #ifndef XEHIL_SIM_SIMD_SOCKET_IO_H_
 #define XEHIL_SIM_SIMD_SOCKET_IO_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +43,24 @@ struct Datagram {
 // daemon's) is replaced; a live one is FailedPrecondition naming it; a path
 // that exists but is not a socket is AlreadyExists (never removed).
 absl::StatusOr<UniqueFd> ListenSeqpacket(const std::string& path);
+
+// The socket file ListenSeqpacket made, identified by device and inode, so
+// that its daemon removes it on exit only while it is still its own (a newer
+// daemon may have replaced it).
+struct SocketFile {
+  std::string path;
+  dev_t dev = 0;
+  ino_t ino = 0;  // 0: nothing to remove
+};
+SocketFile IdentifySocketFile(const std::string& path);
+void RemoveSocketFileIfOurs(const SocketFile& file);
+
+// An eventfd: Signal adds one, Drain takes what is there (EINTR retried).
+void SignalEventFd(int eventfd);
+void DrainEventFd(int eventfd);
+
+// The connecting process (SO_PEERCRED), or 0.
+uint32_t PeerPid(int fd);
 
 // Connects to the daemon at `path` (CLOEXEC, SO_SNDBUF sized for the
 // largest message).
